@@ -1,0 +1,18 @@
+"""Networks, one module per family. They know nothing of Lightning.
+
+The contract the GAN loop (:mod:`lightning_gan.gan`) relies on, and nothing more:
+
+Generator
+    ``forward(*inputs)`` where ``inputs`` is ``[condition]`` for a conditional generator (pix2pix: image A; SEGAN:
+    noisy speech), followed by ``z`` when the generator takes noise. A generator that takes noise defines
+    ``latent_shape(batch_size: int, condition: Tensor | None) -> tuple[int, ...]``; the loop draws ``z`` from its
+    own per-rank random generator, so every DDP rank gets different noise. Attributes ``in_channels`` (channels of
+    the condition, absent for unconditional generators) and ``out_channels`` let the loop check the data at setup.
+
+Discriminator
+    ``forward(x) -> scores`` (raw logits of any shape, e.g. N x 1 x 30 x 30 patches). A conditional loop feeds
+    ``torch.cat([condition, sample], dim=1)``, as pix2pix and SEGAN do. Attribute ``in_channels``.
+
+Initialisation
+    :func:`lightning_gan.nets.init.normal_init_` (DCGAN/pix2pix: N(0, 0.02) weights, N(1, 0.02) norm scales).
+"""
