@@ -1,0 +1,205 @@
+"""Callbacks that turn generator outputs into pictures, sounds and files.
+
+- :class:`SampleLogger`: every N epochs, a fixed set of samples goes to the run folder and to the logger (W&B image
+  panels / audio, TensorBoard images / audio; other loggers get the files only).
+- :class:`PredictionWriter`: ``predict`` writes one output file per input, with the input's file name.
+
+Images are N x C x H x W in [-1, 1]; audio is N x 1 x T in [-1, 1]. Both arrive post-processed by the GAN module
+(``GAN.postprocess``, e.g. SEGAN's de-emphasis).
+"""
+
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import BasePredictionWriter
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+from torch import Tensor
+
+from lightning_gan.cli import run_directory
+from lightning_gan.data.image_folder import save_image
+from lightning_gan.data.wav import resample, write_wav
+
+
+def make_grid(images: Tensor, nrow: int, padding: int = 2, pad_value: float = 1.0) -> Tensor:
+    """Tile N x C x H x W images into one C x H' x W' image, ``nrow`` images per row (torchvision's layout)."""
+    n, c, h, w = images.shape
+    ncol = min(nrow, n)
+    nrows = (n + ncol - 1) // ncol
+    grid = images.new_full((c, nrows * (h + padding) + padding, ncol * (w + padding) + padding), pad_value)
+    for i, image in enumerate(images):
+        r, k = divmod(i, ncol)
+        top, left = padding + r * (h + padding), padding + k * (w + padding)
+        grid[:, top : top + h, left : left + w] = image
+    return grid
+
+
+def _as_rgb(x: Tensor, channels: int) -> Tensor:
+    return x.expand(-1, channels, -1, -1) if x.shape[1] == 1 and channels == 3 else x
+
+
+class SampleLogger(Callback):
+    """Log a fixed set of samples every ``every_n_epochs`` epochs (and after the last one).
+
+    Conditional models: the first ``num_samples`` validation items (training items when there is no validation
+    set); images become a grid with one row per item, ``input | output | target``, audio becomes
+    ``<name>_{input,output,target}.wav`` triples. Unconditional models: ``num_samples`` images from a fixed noise
+    batch, so epochs are comparable. Files go to ``<run folder>/samples/``.
+
+    Args:
+        every_n_epochs: how often.
+        num_samples: how many items or images.
+        sample_rate: audio sample rate of the model's signals.
+        seed: seed of the fixed noise (unconditional models).
+    """
+
+    def __init__(self, every_n_epochs: int = 1, num_samples: int = 8, sample_rate: int = 16000, seed: int = 0) -> None:
+        if every_n_epochs < 1:
+            raise ValueError(f"Expected `every_n_epochs` >= 1, got {every_n_epochs!r}.")
+        self.every_n_epochs = every_n_epochs
+        self.num_samples = num_samples
+        self.sample_rate = sample_rate
+        self.seed = seed
+        self._fixed: dict[str, Any] | None = None
+
+    def _collect(self, trainer: Trainer, pl_module: Any) -> dict[str, Any]:
+        datamodule = trainer.datamodule
+        loader = None
+        for name in ("val_dataloader", "train_dataloader"):
+            try:
+                loader = getattr(datamodule, name)()
+                break
+            except Exception:  # noqa: BLE001 - a DataModule without that split
+                continue
+        batch = next(iter(loader)) if loader is not None else {}
+        if isinstance(batch, Tensor):
+            batch = {"real": batch}
+        if "condition" not in batch:
+            latent_shape = pl_module.generator.latent_shape(self.num_samples, None)
+            noise = torch.randn(latent_shape, generator=torch.Generator().manual_seed(self.seed))
+            return {"noise": noise}
+        items: dict[str, list[Any]] = {"condition": [], "real": [], "name": []}
+        for batch in [batch, *loader] if loader is not None else [batch]:
+            for i in range(batch["condition"].shape[0]):
+                items["condition"].append(batch["condition"][i : i + 1])
+                items["real"].append(batch["real"][i : i + 1])
+                items["name"].append(batch.get("name", [f"{len(items['name']):03d}"] * (i + 1))[i])
+                if len(items["name"]) >= self.num_samples:
+                    return items
+        return items
+
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        epoch = trainer.current_epoch
+        last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
+        if ((epoch + 1) % self.every_n_epochs != 0 and not last) or not trainer.is_global_zero:
+            return
+        if self._fixed is None:
+            self._fixed = self._collect(trainer, pl_module)
+        was_training = pl_module.training
+        pl_module.eval()
+        try:
+            with torch.no_grad():
+                self.log_samples(trainer, pl_module, epoch)
+        finally:
+            pl_module.train(was_training)
+
+    def log_samples(self, trainer: Trainer, pl_module: Any, epoch: int) -> None:
+        assert self._fixed is not None
+        folder = run_directory(trainer) / "samples"
+        device = pl_module.device
+        post = pl_module.postprocess
+        if "noise" in self._fixed:
+            images = post(pl_module.inference_generator(self._fixed["noise"].to(device))).cpu()
+            grid = make_grid(images, nrow=int(len(images) ** 0.5 + 0.999))
+            self._log_image(trainer, grid, folder / f"epoch_{epoch:04d}.png", "generated samples")
+            return
+        rows, audio = [], []
+        for condition, real, name in zip(self._fixed["condition"], self._fixed["real"], self._fixed["name"], strict=True):
+            output = post(pl_module(condition.to(device))).cpu()
+            condition, real = post(condition).cpu(), post(real).cpu()
+            if output.dim() == 4:
+                c = max(output.shape[1], condition.shape[1])
+                rows.append(torch.cat([_as_rgb(condition, c), _as_rgb(output, c), _as_rgb(real, c)]))
+            else:
+                audio.append((Path(name).stem, {"input": condition, "output": output, "target": real}))
+        if rows:
+            grid = make_grid(torch.cat(rows), nrow=3)
+            self._log_image(trainer, grid, folder / f"epoch_{epoch:04d}.png", "input | output | target")
+        if audio:
+            self._log_audio(trainer, audio, folder / f"epoch_{epoch:04d}")
+
+    def _log_image(self, trainer: Trainer, grid: Tensor, path: Path, caption: str) -> None:
+        save_image(grid, path)
+        shown = ((grid.clamp(-1, 1) + 1) / 2).float()
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_image(key="samples", images=[shown], caption=[caption])
+            elif isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_image("samples", shown, trainer.global_step)
+
+    def _log_audio(self, trainer: Trainer, audio: list[tuple[str, dict[str, Tensor]]], folder: Path) -> None:
+        for stem, parts in audio:
+            for part, wave in parts.items():
+                write_wav(folder / f"{stem}_{part}.wav", wave.flatten(), self.sample_rate)
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                waves = [w.flatten().numpy() for _, parts in audio for w in parts.values()]
+                captions = [f"{stem} {part}" for stem, parts in audio for part in parts]
+                logger.log_audio(
+                    key="samples_audio", audios=waves, sample_rate=[self.sample_rate] * len(waves), caption=captions
+                )
+            elif isinstance(logger, TensorBoardLogger):
+                for stem, parts in audio:
+                    for part, wave in parts.items():
+                        tag = f"samples/{stem}_{part}"
+                        logger.experiment.add_audio(tag, wave.flatten(), trainer.global_step, self.sample_rate)
+
+
+class PredictionWriter(BasePredictionWriter):
+    """Write each prediction to ``output_dir`` under its input's file name.
+
+    Images (4-D outputs) are written in the format their name's extension says, from [-1, 1] (the training
+    normalisation) to 8-bit. Audio (3-D outputs) is written as 16-bit PCM WAV, trimmed to the input's length
+    (batch key ``length``), at the model's ``sample_rate`` or, with ``audio_rate="input"``, resampled back to each
+    input file's own rate (batch key ``sample_rate``).
+
+    Args:
+        output_dir: the folder to write into (created if missing).
+        sample_rate: the model's audio rate.
+        audio_rate: ``"model"`` (default: 16 kHz for SEGAN) or ``"input"``.
+    """
+
+    def __init__(
+        self, output_dir: str = "predictions", sample_rate: int = 16000, audio_rate: Literal["model", "input"] = "model"
+    ) -> None:
+        super().__init__(write_interval="batch")
+        self.output_dir = Path(output_dir)
+        self.sample_rate = sample_rate
+        self.audio_rate = audio_rate
+
+    def write_on_batch_end(
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        prediction: dict[str, Any],
+        batch_indices: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        output = prediction["output"].detach().float().cpu()
+        names = prediction.get("name") or [f"{batch_idx:05d}_{i:03d}.png" for i in range(len(output))]
+        for i, name in enumerate(names):
+            path = self.output_dir / name
+            if output.dim() == 4:
+                save_image(output[i], path)
+                continue
+            wave = output[i].flatten()
+            if "length" in prediction:
+                wave = wave[: int(prediction["length"][i])]
+            rate = self.sample_rate
+            if self.audio_rate == "input" and "sample_rate" in prediction:
+                rate = int(prediction["sample_rate"][i])
+                wave = resample(wave, self.sample_rate, rate)
+            write_wav(path.with_suffix(".wav"), wave, rate)

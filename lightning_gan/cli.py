@@ -1,0 +1,152 @@
+"""``python -m lightning_gan {fit,validate,test,predict} --config configs/<x>.yaml [--key value ...]``.
+
+A LightningCLI over :class:`lightning_gan.gan.GAN` and any LightningDataModule (``data: {class_path, init_args}``),
+with three changes to its defaults, each for a pitfall listed in ``shared/reference/lightning.md``:
+
+- ``parser_mode="omegaconf+"``: ``${...}`` interpolations resolve over the *merged* config, so an override given by a
+  later ``--config`` or on the command line reaches every place that interpolates it.
+- :class:`RunConfigCallback` writes the resolved config into each run's own folder (beside its checkpoints) instead
+  of the logger's shared ``save_dir``, so a second run never aborts on an earlier ``config.yaml``; with W&B it also
+  logs the config to the run.
+- ``--ckpt_path`` restores the checkpoint's model hyperparameters over the config files (so the architecture matches
+  the weights), but model values given explicitly on the command line win over the checkpoint's (Lightning alone
+  silently replaces them; Lightning PR #21455).
+"""
+
+import netrc
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from jsonargparse import Namespace, set_parsing_settings
+from lightning.pytorch import LightningDataModule, Trainer
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.utilities import rank_zero_info
+
+from lightning_gan.gan import GAN
+
+
+def run_directory(trainer: Trainer) -> Path:
+    """The folder of this run, which holds ``checkpoints/``, ``config.yaml`` and ``samples/``.
+
+    The parent of the checkpoint folder, resolved as ``ModelCheckpoint`` resolves it when it has no ``dirpath``
+    (``<save_dir>/<logger name>/<version>`` of the first logger, e.g. ``runs/x/lightning_gan/<wandb run id>``), so
+    it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone.
+    """
+    checkpoint = trainer.checkpoint_callback
+    if checkpoint is not None and getattr(checkpoint, "dirpath", None):
+        return Path(checkpoint.dirpath).parent
+    if trainer.loggers:
+        logger = trainer.loggers[0]
+        save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
+        version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+        return Path(save_dir) / str(logger.name) / version
+    return Path(trainer.default_root_dir)
+
+
+class RunConfigCallback(SaveConfigCallback):
+    """Save the fully resolved config as ``<run folder>/config.yaml`` and log it to W&B when W&B is a logger."""
+
+    def __init__(self, parser: LightningArgumentParser, config: Namespace, **kwargs: Any) -> None:
+        kwargs.update(save_to_log_dir=False, overwrite=True)
+        super().__init__(parser, config, **kwargs)
+
+    def save_config(self, trainer: Trainer, pl_module: Any, stage: str) -> None:  # rank 0 only
+        path = run_directory(trainer) / self.config_filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.parser.save(self.config, str(path), skip_none=False, overwrite=True, multifile=False)
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.experiment.config.update(self.config.clone().as_dict(), allow_val_change=True)
+
+
+def _wandb_has_credentials() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        return netrc.netrc().authenticators("api.wandb.ai") is not None
+    except (FileNotFoundError, netrc.NetrcParseError):
+        return False
+
+
+# omegaconf+ resolves on the main parser, where a subcommand's keys sit under `fit.` etc.; converting each file's
+# absolute `${data.x}` into a path relative to the file's root keeps configs readable and correct in both modes.
+set_parsing_settings(omegaconf_absolute_to_relative_paths=True)
+_SUBCOMMAND_PARSER_KWARGS = {name: {"parser_mode": "omegaconf+"} for name in ("fit", "validate", "test", "predict")}
+
+
+class GANCLI(LightningCLI):
+    """The project's LightningCLI; see the module docstring for what differs from Lightning's."""
+
+    def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
+        self._raw_args = list(sys.argv[1:] if args is None else args)
+        super().__init__(
+            GAN,
+            LightningDataModule,
+            subclass_mode_data=True,
+            save_config_callback=RunConfigCallback,
+            auto_configure_optimizers=False,
+            parser_kwargs={"parser_mode": "omegaconf+", "prog": "lightning_gan", **_SUBCOMMAND_PARSER_KWARGS},
+            args=args,
+            run=run,
+        )
+
+    def _parse_ckpt_path(self) -> None:
+        super()._parse_ckpt_path()
+        explicit = _explicit_model_args(self._raw_args)
+        subcommand = self.config.get("subcommand")
+        if not explicit or not subcommand:
+            return
+        ckpt_path = self.config[subcommand].get("ckpt_path")
+        if not ckpt_path:
+            return
+        updated = self._subcommand_parsers[subcommand].parse_args(explicit, namespace=self.config[subcommand].clone())
+        self.config[subcommand] = updated
+
+    def before_instantiate_classes(self) -> None:
+        """Without W&B credentials, W&B runs offline (never prompts) and says once how to upload later.
+
+        ``--trainer.enable_progress_bar false`` also drops the configs' progress bar callback (Lightning would
+        refuse the combination).
+        """
+        config = self.config.get(self.config.get("subcommand") or "", self.config)
+        callbacks = config.get("trainer", {}).get("callbacks")
+        if config.get("trainer", {}).get("enable_progress_bar") is False and callbacks:
+            config.trainer.callbacks = [c for c in callbacks if not str(c.get("class_path", "")).endswith("ProgressBar")]
+        loggers = config.get("trainer", {}).get("logger")
+        uses_wandb = "WandbLogger" in str(loggers)
+        if uses_wandb and not os.environ.get("WANDB_MODE") and not _wandb_has_credentials():
+            os.environ["WANDB_MODE"] = "offline"
+            rank_zero_info(
+                "W&B: no API key found (WANDB_API_KEY or `wandb login`), logging offline; "
+                "upload later with `wandb sync <save_dir>/wandb/offline-run-*`."
+            )
+
+
+def _explicit_model_args(args: list[str]) -> list[str]:
+    """The ``--model.*`` options given on the command line, with their values, in order."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--model.") or arg.startswith("--model="):
+            out.append(arg)
+            if "=" not in arg and i + 1 < len(args):
+                out.append(args[i + 1])
+                i += 1
+        i += 1
+    return out
+
+
+def main(args: list[str] | None = None, run: bool = True) -> GANCLI:
+    """Run the CLI (``args`` as on the command line; ``None`` reads ``sys.argv``) and return it.
+
+    With ``run=False`` nothing trains: ``main(["--config", "configs/x.yaml"], run=False).model`` and ``.datamodule``
+    are the configured objects.
+    """
+    return GANCLI(args=args, run=run)
+
+
+__all__ = ["GANCLI", "LightningDataModule", "RunConfigCallback", "main", "run_directory"]

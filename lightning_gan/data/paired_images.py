@@ -1,0 +1,365 @@
+"""Paired images for pix2pix: a LightningDataModule over ``root/{train,val,test}``.
+
+Isola et al., "Image-to-Image Translation with Conditional Adversarial Networks", CVPR 2017,
+https://arxiv.org/abs/1611.07004. The defaults and the transform follow the authors' PyTorch code
+(junyanz/pytorch-CycleGAN-and-pix2pix, ``data/aligned_dataset.py`` and ``data/base_dataset.py``; see
+``reference/pix2pix.md`` sections 6-7).
+
+Each split folder is in one of two layouts, detected per split:
+
+* **aligned**: image files directly in the folder, each one picture with A on the left half and B on the right half
+  (width = 2 x height), as the public facades/maps/edges2shoes/cityscapes archives ship.
+* **split**: subfolders ``A/`` and ``B/`` holding files with identical names.
+
+Every file is checked at :meth:`PairedImageDataModule.setup` from its header only (cheap), so a wrong size or a file
+that is not an image stops the run before training starts; a file whose pixels are corrupt stops it when it is
+decoded, with its path in the message (:class:`~lightning_gan.data.image_folder.ImageReadError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from lightning.pytorch import LightningDataModule
+from lightning.pytorch.utilities import rank_zero_info
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+from lightning_gan.data.image_folder import image_size, list_images, load_image, pil_to_tensor
+
+Direction = Literal["AtoB", "BtoA"]
+
+_SHOW = 5  # how many offending files an error message lists
+
+
+@dataclass(frozen=True)
+class PairFiles:
+    """One training pair on disk.
+
+    Attributes:
+        name: the file name, relative to its folder (e.g. ``"12.jpg"``); the batch's ``"name"``.
+        a: the aligned A|B file, or the A file in the split layout.
+        b: the B file in the split layout; ``None`` in the aligned layout.
+    """
+
+    name: str
+    a: Path
+    b: Path | None = None
+
+
+def _examples(items: list[str]) -> str:
+    shown = ", ".join(items[:_SHOW])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > _SHOW else "")
+
+
+def scan_split(folder: Path) -> list[PairFiles]:
+    """List and check the pairs of one split folder, detecting its layout.
+
+    The folder is in the split layout when it has both ``A/`` and ``B/`` subfolders, otherwise in the aligned layout.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist.
+        ValueError: the folder has no images; it has only one of ``A/`` and ``B/``; it mixes both layouts; ``A/`` and
+            ``B/`` hold different file names; an aligned file's width is not twice its height.
+        ImageReadError: a file's header cannot be read (not an image, or empty).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"split folder not found: {folder}")
+    dir_a, dir_b = folder / "A", folder / "B"
+    loose = list_images(folder)
+    if dir_a.is_dir() or dir_b.is_dir():
+        if not (dir_a.is_dir() and dir_b.is_dir()):
+            have, missing = (dir_a, dir_b) if dir_a.is_dir() else (dir_b, dir_a)
+            raise ValueError(f"{folder} has {have.name}/ but no {missing.name}/: the split layout needs both A/ and B/")
+        if loose:
+            raise ValueError(
+                f"{folder} mixes layouts: it has A/ and B/ subfolders and also images directly inside "
+                f"({_examples([p.name for p in loose])}); keep one layout per split folder"
+            )
+        return _scan_split_layout(dir_a, dir_b)
+    return _scan_aligned_layout(folder, loose)
+
+
+def _no_images(folder: Path) -> ValueError:
+    return ValueError(
+        f"no images in {folder} (expected .png/.jpg/.jpeg/.bmp/.tif/.tiff/.webp files, either aligned A|B images "
+        "directly in the folder or A/ and B/ subfolders with identical file names)"
+    )
+
+
+def _scan_aligned_layout(folder: Path, files: list[Path]) -> list[PairFiles]:
+    if not files:
+        raise _no_images(folder)
+    bad = []
+    for path in files:
+        width, height = image_size(path)
+        if width != 2 * height:
+            bad.append(f"{path} ({width}x{height})")
+    if bad:
+        raise ValueError(
+            "aligned A|B images must be twice as wide as they are high (A on the left half, B on the right); "
+            f"wrong size: {_examples(bad)}"
+        )
+    return [PairFiles(name=p.name, a=p) for p in files]
+
+
+def _scan_split_layout(dir_a: Path, dir_b: Path) -> list[PairFiles]:
+    files_a = {p.name: p for p in list_images(dir_a)}
+    files_b = {p.name: p for p in list_images(dir_b)}
+    if not files_a and not files_b:
+        raise _no_images(dir_a.parent)
+    only_a = sorted(files_a.keys() - files_b.keys())
+    only_b = sorted(files_b.keys() - files_a.keys())
+    if only_a or only_b:
+        raise ValueError(
+            f"{dir_a} and {dir_b} must hold the same file names; "
+            f"only in A/: [{_examples(only_a)}]; only in B/: [{_examples(only_b)}]"
+        )
+    for path in (*files_a.values(), *files_b.values()):
+        image_size(path)  # header check: fail now, not in epoch 3
+    return [PairFiles(name=name, a=files_a[name], b=files_b[name]) for name in sorted(files_a)]
+
+
+class PairTransform:
+    """The pix2pix transform, applied identically to A and B (reference ``data/base_dataset.py``, ``resize_and_crop``).
+
+    Training: bicubic resize of both to ``load_size x load_size`` (the aspect ratio is not kept, as in the
+    reference), one random ``crop_size`` crop origin and one random horizontal flip shared by A and B. Evaluation:
+    bicubic resize to ``crop_size x crop_size``, nothing random (the reference's test options). The random draws use
+    torch's global RNG, which Lightning and the DataLoader seed per worker.
+
+    Args:
+        load_size: side of the resized image before the crop (training only).
+        crop_size: side of the output.
+        flip: whether training flips horizontally with probability 0.5.
+        train: training (random) or evaluation (deterministic) transform.
+    """
+
+    def __init__(self, load_size: int, crop_size: int, flip: bool, train: bool) -> None:
+        if crop_size < 1 or load_size < crop_size:
+            raise ValueError(f"expected 1 <= crop_size <= load_size, got load_size={load_size}, crop_size={crop_size}")
+        self.load_size, self.crop_size, self.flip, self.train = load_size, crop_size, flip, train
+
+    def __call__(self, a: Image.Image, b: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
+        side = self.load_size if self.train else self.crop_size
+        size = (side, side)
+        ta = pil_to_tensor(a.resize(size, Image.Resampling.BICUBIC))
+        tb = pil_to_tensor(b.resize(size, Image.Resampling.BICUBIC))
+        if not self.train:
+            return ta, tb
+        # Origin in 0..load-crop, both ends inclusive, as the reference's random.randint.
+        y, x = (int(v) for v in torch.randint(0, self.load_size - self.crop_size + 1, (2,)))
+        window = (slice(None), slice(y, y + self.crop_size), slice(x, x + self.crop_size))
+        ta, tb = ta[window], tb[window]
+        if self.flip and bool(torch.rand(()) < 0.5):
+            ta, tb = ta.flip(-1), tb.flip(-1)
+        return ta.contiguous(), tb.contiguous()
+
+
+class PairedImageDataset(Dataset):
+    """Pairs as ``{"condition": C x H x W, "real": C x H x W, "name": str}`` tensors in ``[-1, 1]``.
+
+    Args:
+        pairs: the files, from :func:`scan_split`.
+        transform: the shared A/B transform.
+        direction: ``"AtoB"`` makes A the condition and B the real image; ``"BtoA"`` swaps them.
+        channels_a: channels of A after loading (1 grayscale, 3 RGB).
+        channels_b: channels of B after loading.
+    """
+
+    def __init__(
+        self, pairs: list[PairFiles], transform: PairTransform, direction: Direction, channels_a: int, channels_b: int
+    ) -> None:
+        self.pairs, self.transform, self.direction = pairs, transform, direction
+        self.channels_a, self.channels_b = channels_a, channels_b
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def _load(self, pair: PairFiles) -> tuple[Image.Image, Image.Image]:
+        if pair.b is not None:
+            return load_image(pair.a, self.channels_a), load_image(pair.b, self.channels_b)
+        both = load_image(pair.a, max(self.channels_a, self.channels_b))
+        half = both.width // 2
+        a = both.crop((0, 0, half, both.height))
+        b = both.crop((half, 0, both.width, both.height))
+        return a.convert("L" if self.channels_a == 1 else "RGB"), b.convert("L" if self.channels_b == 1 else "RGB")
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
+        pair = self.pairs[index]
+        a, b = self.transform(*self._load(pair))
+        condition, real = (a, b) if self.direction == "AtoB" else (b, a)
+        return {"condition": condition, "real": real, "name": pair.name}
+
+
+class ConditionImageDataset(Dataset):
+    """Single images for prediction, as ``{"condition": C x H x W, "name": str}`` in ``[-1, 1]`` at original size.
+
+    Args:
+        files: the image files.
+        channels: channels of the generator's input (1 grayscale, 3 RGB).
+    """
+
+    def __init__(self, files: list[Path], channels: int) -> None:
+        self.files, self.channels = files, channels
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
+        path = self.files[index]
+        return {"condition": pil_to_tensor(load_image(path, self.channels)), "name": path.name}
+
+
+class PairedImageDataModule(LightningDataModule):
+    """Paired image-to-image data (pix2pix) from ``root/train``, ``root/val``, ``root/test``.
+
+    Batches are ``{"condition": N x C x H x W, "real": N x C x H x W, "name": list[str]}`` in ``[-1, 1]``;
+    prediction batches are ``{"condition": 1 x C x H x W, "name": [file name]}`` at each image's original size.
+
+    ``train/`` is needed to fit. Validation reads ``val/``, or ``test/`` when there is no ``val/`` (the public
+    facades archive has both, edges2shoes has no ``test/``); testing reads ``test/``, or ``val/`` when there is no
+    ``test/``. Each split folder is aligned (A|B files) or split (``A/`` and ``B/``), see :func:`scan_split`.
+
+    Args:
+        root: dataset folder holding ``train/`` and ``val/`` and/or ``test/``.
+        direction: ``"AtoB"``: A is the condition and B the target; ``"BtoA"`` swaps them (the facades examples of
+            the reference use BtoA, labels from photos' right half). Reference default AtoB.
+        load_size: side of the training resize before the random crop. Reference default 286.
+        crop_size: side of the training crop and of the evaluation resize. Reference default 256 (unet_256).
+        flip: random horizontal flip in training, shared by A and B. Reference default on.
+        channels_a: channels of A after loading: 1 (grayscale) or 3 (RGB). Reference default 3.
+        channels_b: channels of B after loading. Reference default 3.
+        batch_size: training batch size. Reference default 1 (with batch norm this equals instance norm).
+        eval_batch_size: validation/test batch size. Reference test batch 1.
+        num_workers: DataLoader worker processes. Reference default 4 (``num_threads``).
+        pin_memory: page-locked host memory for faster copies to the GPU; used only when CUDA is available.
+        predict_dir: folder of single condition images for ``predict`` (any size).
+
+    Raises:
+        ValueError: an argument is out of range (at construction); bad data (at :meth:`setup`).
+        FileNotFoundError: ``root``, ``root/train``, the validation/test folder or ``predict_dir`` is missing (at
+            :meth:`setup`).
+    """
+
+    def __init__(
+        self,
+        root: str,
+        direction: Direction = "AtoB",
+        load_size: int = 286,
+        crop_size: int = 256,
+        flip: bool = True,
+        channels_a: int = 3,
+        channels_b: int = 3,
+        batch_size: int = 1,
+        eval_batch_size: int = 1,
+        num_workers: int = 4,
+        pin_memory: bool = True,
+        predict_dir: str | None = None,
+    ) -> None:
+        super().__init__()
+        if direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+        if crop_size < 1 or load_size < crop_size:
+            raise ValueError(f"expected 1 <= crop_size <= load_size, got load_size={load_size}, crop_size={crop_size}")
+        for arg, value in (("channels_a", channels_a), ("channels_b", channels_b)):
+            if value not in (1, 3):
+                raise ValueError(f"{arg} must be 1 (grayscale) or 3 (RGB), got {value}")
+        for arg, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+            if value < 1:
+                raise ValueError(f"{arg} must be >= 1, got {value}")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+        self.root = Path(root)
+        self.direction: Direction = direction
+        self.load_size, self.crop_size, self.flip = load_size, crop_size, flip
+        self.channels_a, self.channels_b = channels_a, channels_b
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.num_workers, self.pin_memory = num_workers, pin_memory
+        self.predict_dir = Path(predict_dir) if predict_dir else None
+        self.train_set: PairedImageDataset | None = None
+        self.val_set: PairedImageDataset | None = None
+        self.test_set: PairedImageDataset | None = None
+        self.predict_set: ConditionImageDataset | None = None
+
+    @property
+    def condition_channels(self) -> int:
+        """Channels of the generator's input (A for AtoB, B for BtoA)."""
+        return self.channels_a if self.direction == "AtoB" else self.channels_b
+
+    @property
+    def real_channels(self) -> int:
+        """Channels of the target, i.e. of the generator's output (B for AtoB, A for BtoA)."""
+        return self.channels_b if self.direction == "AtoB" else self.channels_a
+
+    def _root(self) -> Path:
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"dataset root not found: {self.root} (expected a folder with train/, val/, test/)")
+        return self.root
+
+    def _eval_folder(self, first: str, fallback: str) -> Path:
+        root = self._root()
+        for name in (first, fallback):
+            if (root / name).is_dir():
+                if name != first:
+                    rank_zero_info(f"no {first}/ in {root}: using {name}/ instead")
+                return root / name
+        raise FileNotFoundError(f"neither {root / first} nor {root / fallback} exists: {first} needs one of them")
+
+    def _dataset(self, folder: Path, train: bool) -> PairedImageDataset:
+        transform = PairTransform(self.load_size, self.crop_size, self.flip, train=train)
+        return PairedImageDataset(scan_split(folder), transform, self.direction, self.channels_a, self.channels_b)
+
+    def setup(self, stage: str | None = None) -> None:
+        """Scan and check the folders the stage needs ("fit", "validate", "test", "predict"; None: all but predict)."""
+        if stage in (None, "fit"):
+            train = self._root() / "train"
+            if not train.is_dir():
+                raise FileNotFoundError(
+                    f"training split not found: {train} (expected aligned A|B images or A/ and B/ subfolders there)"
+                )
+            self.train_set = self._dataset(train, train=True)
+        if stage in (None, "fit", "validate"):
+            self.val_set = self._dataset(self._eval_folder("val", "test"), train=False)
+        if stage in (None, "test"):
+            self.test_set = self._dataset(self._eval_folder("test", "val"), train=False)
+        if stage == "predict":
+            if self.predict_dir is None:
+                raise ValueError("predict_dir is not set: give the folder of condition images to translate")
+            files = list_images(self.predict_dir)
+            if not files:
+                raise ValueError(f"no images in predict_dir {self.predict_dir} (expected .png/.jpg/... files)")
+            self.predict_set = ConditionImageDataset(files, self.condition_channels)
+
+    def _loader(self, dataset: Dataset | None, stage: str, batch_size: int, shuffle: bool) -> DataLoader:
+        if dataset is None:
+            raise RuntimeError(f"call setup() for {stage!r} before asking for its DataLoader")
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory and torch.cuda.is_available(),
+            persistent_workers=self.num_workers > 0,
+            drop_last=False,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled training batches of ``batch_size``."""
+        return self._loader(self.train_set, "fit", self.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """Validation batches of ``eval_batch_size``, in file-name order."""
+        return self._loader(self.val_set, "validate", self.eval_batch_size, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        """Test batches of ``eval_batch_size``, in file-name order."""
+        return self._loader(self.test_set, "test", self.eval_batch_size, shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        """One image per batch, at its original size, in file-name order."""
+        return self._loader(self.predict_set, "predict", 1, shuffle=False)

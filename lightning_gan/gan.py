@@ -1,0 +1,381 @@
+"""The one GAN LightningModule: alternating discriminator / generator steps under manual optimization.
+
+Every family (pix2pix, SEGAN, DCGAN) runs on this loop; what differs is injected: the two networks, the
+adversarial loss strategy (:mod:`lightning_gan.losses`), the optimizers and schedulers, how a whole input is fed to
+a fixed-geometry generator (:mod:`lightning_gan.inference`), the output post-processing and the metrics.
+
+One training step (one batch)::
+
+    fake = G(condition, z)                       # once per batch, reused by the last D step and the G step
+    repeat n_critic times:                       # D steps; earlier ones draw fresh noise under no_grad
+        L_D = w_D * loss.discriminator_loss(D(c, real), D(c, fake.detach())) + loss.penalty(...)
+        D optimizer step (G's parameters frozen), then loss.after_discriminator_step(D)
+    L_G = loss.generator_loss(D(c, fake)) + reconstruction_weight * L1(fake, real)
+    G optimizer step (D's parameters frozen), then the EMA update of G
+
+A conditional discriminator scores ``cat([condition, sample], dim=1)``, as pix2pix and SEGAN do.
+
+Step counting: Lightning's ``trainer.global_step`` counts *optimizer* steps, so each batch advances it by
+``n_critic + 1``. ``trainer.max_steps`` therefore means optimizer steps too: ``max_steps = (n_critic + 1) * batches``.
+The shipped configs budget in epochs; see README, "Step counting".
+"""
+
+import logging
+import random
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from lightning.pytorch import LightningModule
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torchmetrics import Metric, MetricCollection
+
+from lightning_gan.inference import Direct, WholeInput
+from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
+
+log = logging.getLogger(__name__)
+
+Batch = dict[str, Any]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or inf; raised before any optimizer stepped on it, so the weights are still finite."""
+
+
+class GAN(LightningModule):
+    """A GAN trained by alternating discriminator and generator steps.
+
+    Args:
+        generator: G; see :mod:`lightning_gan.nets` for the contract (condition and/or noise in, sample out).
+        discriminator: D; raw scores (logits) of any shape.
+        loss: the adversarial loss strategy; default :class:`~lightning_gan.losses.NonSaturatingLoss`.
+        g_optimizer: builds G's optimizer from G's parameters (a ``class_path`` in YAML).
+        d_optimizer: builds D's optimizer from D's parameters.
+        g_scheduler: optional learning-rate scheduler for G's optimizer.
+        d_scheduler: optional learning-rate scheduler for D's optimizer.
+        scheduler_interval: step the schedulers after every ``"epoch"`` (default, as pix2pix's linear decay) or
+            after every optimizer ``"step"``.
+        n_critic: discriminator steps per generator step (5 for WGAN and WGAN-GP). All of them see the same real
+            batch; each draws fresh noise.
+        reconstruction_weight: weight of ``L1(G(condition), real)`` in G's loss (pix2pix and SEGAN: 100); needs
+            conditional batches.
+        discriminator_loss_weight: multiplies D's adversarial loss (pix2pix halves it "to slow down the rate at
+            which D learns relative to G", Isola et al. 2017, section 3.3).
+        g_gradient_clip_val: clip G's gradients to this norm (or value) before its optimizer steps; ``None``: no
+            clipping. Clipping happens in ``on_before_optimizer_step``, after the AMP scaler unscaled the gradients.
+        d_gradient_clip_val: the same for D.
+        gradient_clip_algorithm: ``"norm"`` or ``"value"``.
+        ema_decay: keep an exponential moving average of G's weights with this decay (e.g. 0.999) and use it for
+            validation, test, prediction and export; ``None``: no EMA.
+        inference: how validation, test and predict apply G to whole inputs of any size (pad or resize images,
+            overlap-add audio windows); default: G is called directly.
+        postprocess: applied to outputs, targets and conditions before metrics, samples and prediction writers
+            (SEGAN: :class:`~lightning_gan.audio.DeEmphasis`); default: identity.
+        metrics: validation/test metrics on (output, target), logged as ``val/<name>`` and ``test/<name>``.
+        log_input_baseline: also score the condition itself against the target once per run (``val/input_<name>``),
+            so an enhancement's improvement over its noisy input is visible.
+        nonfinite_loss: ``"raise"`` stops the run with a message naming the step and the loss term when a loss is
+            NaN or inf; ``"skip"`` skips that optimizer step with a warning.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        loss: AdversarialLoss | None = None,
+        g_optimizer: OptimizerCallable = torch.optim.Adam,
+        d_optimizer: OptimizerCallable = torch.optim.Adam,
+        g_scheduler: LRSchedulerCallable | None = None,
+        d_scheduler: LRSchedulerCallable | None = None,
+        scheduler_interval: Literal["epoch", "step"] = "epoch",
+        n_critic: int = 1,
+        reconstruction_weight: float = 0.0,
+        discriminator_loss_weight: float = 1.0,
+        g_gradient_clip_val: float | None = None,
+        d_gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: Literal["norm", "value"] = "norm",
+        ema_decay: float | None = None,
+        inference: WholeInput | None = None,
+        postprocess: nn.Module | None = None,
+        metrics: dict[str, Metric] | None = None,
+        log_input_baseline: bool = False,
+        nonfinite_loss: Literal["raise", "skip"] = "raise",
+    ) -> None:
+        super().__init__()
+        if n_critic < 1:
+            raise ValueError(f"Expected `n_critic` >= 1, got {n_critic!r}.")
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"Expected `ema_decay` in (0, 1) or None, got {ema_decay!r}.")
+        # Not `ignore=`d: under LightningCLI the hyperparameters hold the class_path/init_args of G, D and the loss,
+        # which is what lets `GAN.load_from_checkpoint(path)` rebuild the model with no arguments.
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        # The callables themselves: under LightningCLI `self.hparams` holds their class_path dicts instead.
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss = loss if loss is not None else NonSaturatingLoss()
+        self.inference = inference if inference is not None else Direct()
+        self.postprocess = postprocess if postprocess is not None else nn.Identity()
+        self.generator_ema = (
+            AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+            if ema_decay is not None
+            else None
+        )
+        collection = MetricCollection(dict(metrics or {}))
+        self.val_metrics = collection.clone(prefix="val/")
+        self.test_metrics = collection.clone(prefix="test/")
+        self.val_input_metrics = collection.clone(prefix="val/input_")
+        self.test_input_metrics = collection.clone(prefix="test/input_")
+        self._input_baseline_logged = {"val": False, "test": False}
+        self._base_seed: int | None = None
+
+    # ------------------------------------------------------------------ generation
+    @property
+    def inference_generator(self) -> nn.Module:
+        """The generator used outside training: the EMA copy when there is one."""
+        return self.generator_ema.module if self.generator_ema is not None else self.generator
+
+    def sample_noise(self, batch_size: int, condition: Tensor | None, generator: nn.Module | None = None) -> Tensor | None:
+        """Draw G's noise ``z`` for one batch, or ``None`` when G takes none.
+
+        Noise comes from the global RNG, which :meth:`on_train_epoch_start` reseeds per (seed, rank, epoch): every
+        DDP rank draws different noise, and a resumed run draws the same noise as an uninterrupted one.
+        """
+        generator = generator if generator is not None else self.generator
+        latent_shape = getattr(generator, "latent_shape", None)
+        shape = latent_shape(batch_size, condition) if latent_shape is not None else None
+        if shape is None:
+            return None
+        return torch.randn(shape, device=self.device if condition is None else condition.device)
+
+    def generate(
+        self, condition: Tensor | None = None, batch_size: int | None = None, generator: nn.Module | None = None
+    ) -> Tensor:
+        """One forward pass of G (default: the training G) on a batch shaped as in training."""
+        generator = generator if generator is not None else self.generator
+        if condition is None and batch_size is None:
+            raise ValueError("An unconditional generator needs `batch_size`.")
+        n = condition.shape[0] if condition is not None else batch_size
+        z = self.sample_noise(n, condition, generator)
+        inputs = [t for t in (condition, z) if t is not None]
+        return generator(*inputs)
+
+    def forward(self, condition: Tensor | None = None, batch_size: int | None = None) -> Tensor:
+        """Generate whole outputs with the inference generator (EMA when kept) and the inference strategy."""
+        generator = self.inference_generator
+        if condition is None:
+            return self.generate(None, batch_size, generator)
+        return self.inference(lambda c: self.generate(c, generator=generator), condition)
+
+    def discriminate(self, sample: Tensor, condition: Tensor | None) -> Tensor:
+        """D's scores for ``sample``; a conditional D sees ``cat([condition, sample], dim=1)``."""
+        return self.discriminator(sample if condition is None else torch.cat([condition, sample], dim=1))
+
+    # ------------------------------------------------------------------ training
+    @staticmethod
+    def unpack(batch: Batch | Tensor) -> tuple[Tensor, Tensor | None]:
+        """(real, condition) from a batch dict (``real`` and optional ``condition``) or a bare tensor of reals."""
+        if isinstance(batch, Tensor):
+            return batch, None
+        if "real" not in batch:
+            raise KeyError(f"Expected a batch dict with a 'real' key (and 'condition' if paired), got {list(batch)}.")
+        return batch["real"], batch.get("condition")
+
+    def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
+        real, condition = self.unpack(batch)
+        opt_g, opt_d = self.optimizers()
+        n = real.shape[0]
+        for i in range(self.hparams.n_critic):
+            if i == self.hparams.n_critic - 1:
+                fake = self.generate(condition, n)  # graph kept: the G step reuses it
+            else:
+                with torch.no_grad():
+                    fake = self.generate(condition, n)
+            self._discriminator_step(opt_d, real, fake.detach(), condition)
+        self._generator_step(opt_g, real, fake, condition)
+        if self.hparams.scheduler_interval == "step":
+            self._step_schedulers()
+
+    def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> None:
+        with self.toggled_optimizer(opt):
+            real_scores = self.discriminate(real, condition)
+            fake_scores = self.discriminate(fake, condition)
+            adversarial = self.loss.discriminator_loss(real_scores, fake_scores)
+            d_loss = self.hparams.discriminator_loss_weight * adversarial
+            penalty = self.loss.penalty(lambda x: self.discriminate(x, condition), real, fake, self._grad_scale())
+            if penalty is not None:
+                d_loss = d_loss + penalty
+                self.log("train/gradient_penalty", penalty.detach(), prog_bar=False)
+            self.log("train/discrim_loss", d_loss.detach(), prog_bar=True)
+            self.log("train/d_real", self.loss.probability(real_scores))
+            self.log("train/d_fake", self.loss.probability(fake_scores))
+            if self._finite("discrim_loss", d_loss):
+                opt.zero_grad(set_to_none=True)
+                self.manual_backward(d_loss)
+                opt.step()
+                self.loss.after_discriminator_step(self.discriminator)
+        self.log("train/lr_D", opt.param_groups[0]["lr"])
+
+    def _generator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> None:
+        with self.toggled_optimizer(opt):
+            g_adversarial = self.loss.generator_loss(self.discriminate(fake, condition))
+            g_loss = g_adversarial
+            self.log("train/gen_loss_GAN", g_adversarial.detach(), prog_bar=True)
+            if self.hparams.reconstruction_weight > 0:
+                if condition is None:
+                    raise ValueError("`reconstruction_weight` > 0 needs conditional batches with a 'condition' key.")
+                l1 = F.l1_loss(fake.float(), real.float())
+                g_loss = g_loss + self.hparams.reconstruction_weight * l1
+                self.log("train/gen_loss_L1", l1.detach(), prog_bar=True)
+            if self._finite("gen_loss", g_loss):
+                opt.zero_grad(set_to_none=True)
+                self.manual_backward(g_loss)
+                opt.step()
+                if self.generator_ema is not None:
+                    self.generator_ema.update_parameters(self.generator)
+        self.log("train/lr_G", opt.param_groups[0]["lr"])
+
+    def _finite(self, name: str, value: Tensor) -> bool:
+        if torch.isfinite(value).item():
+            return True
+        where = f"at global step {self.global_step} (epoch {self.current_epoch})"
+        if self.hparams.nonfinite_loss == "skip":
+            log.warning("Skipping an optimizer step: train/%s is %s %s.", name, value.item(), where)
+            return False
+        raise NonFiniteLossError(
+            f"train/{name} is {value.item()} {where}; no optimizer stepped on it, and existing checkpoints are "
+            "untouched. Lower the learning rate, clip gradients (`model.g_gradient_clip_val`/`d_gradient_clip_val`), "
+            "or set `model.nonfinite_loss: skip` to skip such steps."
+        )
+
+    def _grad_scale(self) -> float:
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None) if self._trainer is not None else None
+        return float(scaler.get_scale()) if scaler is not None and scaler.is_enabled() else 1.0
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Runs after the AMP scaler's unscale_ (Lightning issue #18089): clipping here sees true gradients.
+        is_d = optimizer is self._raw_optimizers()[1]
+        clip = self.hparams.d_gradient_clip_val if is_d else self.hparams.g_gradient_clip_val
+        if clip is not None:
+            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=self.hparams.gradient_clip_algorithm)
+
+    def _raw_optimizers(self) -> list[torch.optim.Optimizer]:
+        return [opt.optimizer for opt in self.optimizers()]
+
+    def _step_schedulers(self) -> None:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+            scheduler.step()
+
+    def on_train_epoch_end(self) -> None:
+        if self.hparams.scheduler_interval == "epoch":
+            self._step_schedulers()
+
+    def configure_optimizers(self) -> Any:
+        opt_g = self.g_optimizer(self.generator.parameters())
+        opt_d = self.d_optimizer(self.discriminator.parameters())
+        schedulers = []
+        for name, opt, build in (("lr/G", opt_g, self.g_scheduler), ("lr/D", opt_d, self.d_scheduler)):
+            if build is not None:
+                schedulers.append({"scheduler": build(opt), "name": name, "interval": self.hparams.scheduler_interval})
+        return [opt_g, opt_d], schedulers
+
+    # ------------------------------------------------------------------ seeding
+    def on_train_epoch_start(self) -> None:
+        """Reseed Python, NumPy and torch from (run seed, rank, epoch).
+
+        ``seed_everything`` gives every DDP rank the same seed, hence the same noise ``z``; this gives each rank its
+        own stream while keeping runs reproducible, and makes an epoch's randomness independent of what ran before
+        it, so a run resumed at an epoch boundary continues exactly as an uninterrupted one would.
+        """
+        if self._base_seed is None:
+            self._base_seed = torch.initial_seed() % 2**31
+        seed = (self._base_seed * 1_000_003 + self.global_rank * 7919 + self.current_epoch) % 2**63
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["lightning_gan"] = {"base_seed": self._base_seed}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._base_seed = checkpoint.get("lightning_gan", {}).get("base_seed")
+
+    # ------------------------------------------------------------------ setup checks
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is not None:
+            check_channels(datamodule, self.generator, self.discriminator)
+
+    # ------------------------------------------------------------------ evaluation
+    def validation_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def _evaluate(self, batch: Batch | Tensor, stage: str) -> None:
+        real, condition = self.unpack(batch)
+        if condition is None or len(self.val_metrics) == 0:
+            return  # unconditional models have no paired target to score against
+        output = self.postprocess(self(condition))
+        target = self.postprocess(real)
+        metrics = getattr(self, f"{stage}_metrics")
+        metrics.update(output.float(), target.float())
+        self.log_dict(metrics, batch_size=real.shape[0])
+        if self.hparams.log_input_baseline and not self._input_baseline_logged[stage]:
+            baseline = getattr(self, f"{stage}_input_metrics")
+            baseline.update(self.postprocess(condition).float(), target.float())
+            self.log_dict(baseline, batch_size=real.shape[0])
+
+    def on_validation_epoch_end(self) -> None:
+        if not self.trainer.sanity_checking:
+            self._input_baseline_logged["val"] = self.hparams.log_input_baseline
+
+    def on_test_epoch_end(self) -> None:
+        self._input_baseline_logged["test"] = self.hparams.log_input_baseline
+
+    def predict_step(self, batch: Batch | Tensor, batch_idx: int) -> dict[str, Any]:
+        """Return ``{"output": postprocessed whole outputs, **metadata}``; writers in :mod:`lightning_gan.callbacks`
+        turn them into files."""
+        if isinstance(batch, Tensor):
+            batch = {"condition": batch}
+        condition = batch.get("condition")
+        if condition is None:
+            n = len(batch["name"]) if "name" in batch else int(batch["batch_size"])
+            output = self(None, n)
+        else:
+            output = self(condition)
+        extra = {k: v for k, v in batch.items() if k not in ("condition", "real")}
+        return {"output": self.postprocess(output), **extra}
+
+
+def check_channels(datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:
+    """Fail at setup, with both numbers, when the data's channel counts do not match the networks'.
+
+    Uses the optional attributes ``condition_channels`` / ``real_channels`` of the DataModule and ``in_channels`` /
+    ``out_channels`` of the networks; anything missing is not checked.
+    """
+    cond = getattr(datamodule, "condition_channels", None)
+    real = getattr(datamodule, "real_channels", None)
+    checks: list[tuple[str, int | None, str, int | None]] = [
+        ("condition_channels", cond, "generator.in_channels", getattr(generator, "in_channels", None)),
+        ("real_channels", real, "generator.out_channels", getattr(generator, "out_channels", None)),
+    ]
+    if real is not None:
+        expected_d = real + (cond or 0)
+        checks.append(("(condition + real) channels", expected_d, "discriminator.in_channels", getattr(discriminator, "in_channels", None)))
+    for data_name, data_value, net_name, net_value in checks:
+        if data_value is not None and net_value is not None and data_value != net_value:
+            raise ValueError(
+                f"The data has {data_name} = {data_value} but the network expects {net_name} = {net_value}. "
+                "Set the networks' channel arguments from the data module's (see the configs' interpolations)."
+            )
+

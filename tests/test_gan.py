@@ -1,0 +1,217 @@
+"""The GAN loop, through real (tiny, CPU) Lightning runs: who moves on which step, step counting, clipping,
+penalty, EMA, schedulers, non-finite losses, and the setup-time channel check."""
+
+import math
+from functools import partial
+
+import pytest
+import torch
+from lightning.pytorch import Callback, Trainer, seed_everything
+from torch import nn
+
+from lightning_gan.gan import GAN, NonFiniteLossError
+from lightning_gan.losses import HingeLoss, WassersteinGPLoss, WassersteinLoss
+from tests.toy import ToyConditionalGenerator, ToyData, ToyDiscriminator, ToyGenerator
+
+
+def make_trainer(tmp_path, **kwargs) -> Trainer:
+    defaults = dict(
+        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, default_root_dir=tmp_path, num_sanity_val_steps=0, limit_val_batches=0,
+    )
+    return Trainer(**{**defaults, **kwargs})
+
+
+def make_gan(conditional: bool = False, **kwargs) -> GAN:
+    seed_everything(0)
+    generator = ToyConditionalGenerator() if conditional else ToyGenerator()
+    discriminator = ToyDiscriminator(2 if conditional else 1)
+    sgd = partial(torch.optim.SGD, lr=0.05)
+    return GAN(generator, discriminator, g_optimizer=sgd, d_optimizer=sgd, **kwargs)
+
+
+def snapshot(module: nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def grads(module: nn.Module) -> list[torch.Tensor | None]:
+    return [None if p.grad is None else p.grad.detach().clone() for p in module.parameters()]
+
+
+def same(a: list, b: list) -> bool:
+    return all((x is None and y is None) or (x is not None and y is not None and torch.equal(x, y)) for x, y in zip(a, b, strict=True))
+
+
+class StepRecorder(Callback):
+    """Records, just before each optimizer step (after its backward), which network steps and both networks'
+    weights and gradients; and the same at each batch end."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, list, list, list, list]] = []
+
+    def _record(self, label: str, pl_module: GAN) -> None:
+        g, d = pl_module.generator, pl_module.discriminator
+        self.events.append((label, snapshot(g), snapshot(d), grads(g), grads(d)))
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        is_d = optimizer is pl_module.optimizers()[1].optimizer
+        self._record("D" if is_d else "G", pl_module)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._record("end", pl_module)
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_each_step_moves_only_its_own_network(tmp_path, conditional: bool) -> None:
+    recorder = StepRecorder()
+    model = make_gan(conditional, reconstruction_weight=10.0 if conditional else 0.0)
+    make_trainer(tmp_path, max_steps=6, callbacks=[recorder]).fit(model, ToyData(conditional))
+    labels = [e[0] for e in recorder.events]
+    assert labels == ["D", "G", "end"] * 3
+    for i in range(0, len(recorder.events), 3):
+        (_, g0, d0, gg0, dg0), (_, g1, d1, gg1, dg1), (_, g2, d2, _, _) = recorder.events[i : i + 3]
+        # D step (between the D record and the G record): G's weights bit-identical, D's moved.
+        assert same(g0, g1) and not same(d0, d1)
+        # G step: D's weights bit-identical, G's moved.
+        assert same(d1, d2) and not same(g1, g2)
+        # The G backward put no gradient into D: D's gradients are still exactly those of its own step.
+        assert same(dg0, dg1)
+        # The D backward put no gradient into G.
+        if i > 0:
+            assert same(recorder.events[i - 2][3], gg0)  # G's gradients unchanged since the previous G step
+
+
+@pytest.mark.parametrize("n_critic", [1, 3])
+def test_max_steps_counts_optimizer_steps(tmp_path, n_critic: int) -> None:
+    """Lightning counts every optimizer step in global_step: (n_critic + 1) per batch; max_steps means the same."""
+    recorder = StepRecorder()
+    batches = 3
+    model = make_gan(n_critic=n_critic)
+    trainer = make_trainer(tmp_path, max_steps=(n_critic + 1) * batches, callbacks=[recorder])
+    trainer.fit(model, ToyData())
+    labels = [e[0] for e in recorder.events]
+    assert labels == (["D"] * n_critic + ["G", "end"]) * batches
+    assert trainer.global_step == (n_critic + 1) * batches
+
+
+class RecordingSGD(torch.optim.SGD):
+    """SGD that records the gradient norm it steps with (after the closure, where Lightning clips)."""
+
+    def __init__(self, params, norms: list[float], lr: float = 0.05) -> None:
+        super().__init__(params, lr=lr)
+        self.norms = norms
+
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        params = [p for group in self.param_groups for p in group["params"] if p.grad is not None]
+        self.norms.append(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params])).item())
+        super().step()
+        return loss
+
+
+def test_per_network_gradient_clipping(tmp_path) -> None:
+    g_norms, d_norms = [], []
+    model = make_gan(d_gradient_clip_val=1e-3)
+    model.g_optimizer = partial(RecordingSGD, norms=g_norms)
+    model.d_optimizer = partial(RecordingSGD, norms=d_norms)
+    make_trainer(tmp_path, max_steps=6).fit(model, ToyData())
+    assert len(d_norms) == 3 and max(d_norms) == pytest.approx(1e-3, rel=1e-4)
+    assert min(g_norms) > 1e-3  # G was not clipped
+
+
+def test_wasserstein_clipping_takes_effect(tmp_path) -> None:
+    model = make_gan(loss=WassersteinLoss(clip_value=0.003))
+    make_trainer(tmp_path, max_steps=4).fit(model, ToyData())
+    assert all(p.abs().max() <= 0.003 for p in model.discriminator.parameters())
+
+
+def test_gradient_penalty_takes_effect(tmp_path) -> None:
+    model = make_gan(loss=WassersteinGPLoss(penalty_weight=10.0), n_critic=2)
+    trainer = make_trainer(tmp_path, max_steps=6)
+    trainer.fit(model, ToyData())
+    penalty = trainer.logged_metrics["train/gradient_penalty"]
+    assert penalty > 0
+    # D's loss includes it: Wasserstein D loss alone is bounded by |mean(fake) - mean(real)|, small here.
+    assert trainer.logged_metrics["train/discrim_loss"] > trainer.logged_metrics["train/d_fake"] - trainer.logged_metrics["train/d_real"]
+
+
+def test_logged_keys(tmp_path) -> None:
+    model = make_gan(conditional=True, reconstruction_weight=100.0)
+    trainer = make_trainer(tmp_path, max_steps=2)
+    trainer.fit(model, ToyData(conditional=True))
+    keys = set(trainer.logged_metrics)
+    assert {"train/discrim_loss", "train/gen_loss_GAN", "train/gen_loss_L1", "train/d_real", "train/d_fake",
+            "train/lr_G", "train/lr_D"} <= keys
+    assert 0.0 <= trainer.logged_metrics["train/d_real"] <= 1.0  # a probability for the non-saturating loss
+
+
+def test_generator_ema(tmp_path) -> None:
+    model = make_gan(ema_decay=0.5)
+    ema_values = []
+
+    class EMARecorder(Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            ema_values.append((snapshot(pl_module.generator), snapshot(pl_module.generator_ema.module)))
+
+    make_trainer(tmp_path, max_steps=6, callbacks=[EMARecorder()]).fit(model, ToyData())
+    (g0, e0), (g1, e1), (g2, e2) = ema_values
+    assert same(g0, e0)  # the first update copies
+    for g, e_prev, e in [(g1, e0, e1), (g2, e1, e2)]:
+        for gp, ep_prev, ep in zip(g, e_prev, e, strict=True):
+            torch.testing.assert_close(ep, 0.5 * ep_prev + 0.5 * gp)
+    assert model.inference_generator is model.generator_ema.module
+
+
+@pytest.mark.parametrize(("interval", "expected"), [("epoch", [0.1, 0.05, 0.025]), ("step", [0.1 * 0.5**4, 0.1 * 0.5**8])])
+def test_scheduler_interval(tmp_path, interval: str, expected: list[float]) -> None:
+    lrs = []
+
+    class LRRecorder(Callback):
+        def on_train_epoch_start(self, trainer, pl_module) -> None:
+            lrs.append(pl_module.optimizers()[0].param_groups[0]["lr"])
+
+    step_lr = partial(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    model = make_gan(g_scheduler=step_lr, d_scheduler=step_lr, scheduler_interval=interval)
+    model.g_optimizer = model.d_optimizer = partial(torch.optim.SGD, lr=0.1)
+    epochs = 3 if interval == "epoch" else 2
+    make_trainer(tmp_path, max_epochs=epochs, callbacks=[LRRecorder()]).fit(model, ToyData(n=32, batch_size=8))
+    if interval == "epoch":
+        assert lrs == pytest.approx(expected)
+    else:
+        assert lrs[1:] == pytest.approx(expected[:1])  # 4 batches per epoch halve it 4 times
+
+
+class NaNGenerator(ToyGenerator):
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return super().forward(z) * math.nan
+
+
+def test_nonfinite_loss_stops_with_step_and_term(tmp_path) -> None:
+    model = GAN(NaNGenerator(), ToyDiscriminator())
+    with pytest.raises(NonFiniteLossError, match=r"train/discrim_loss is nan at global step 0"):
+        make_trainer(tmp_path, max_steps=4).fit(model, ToyData())
+
+
+def test_nonfinite_loss_can_be_skipped(tmp_path) -> None:
+    model = GAN(NaNGenerator(), ToyDiscriminator(), nonfinite_loss="skip")
+    before = snapshot(model.discriminator)
+    make_trainer(tmp_path, max_epochs=1).fit(model, ToyData())
+    assert same(before, snapshot(model.discriminator))
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_channel_mismatch_is_caught_at_setup(tmp_path) -> None:
+    model = GAN(ToyConditionalGenerator(in_channels=3), ToyDiscriminator(2))
+    with pytest.raises(ValueError, match=r"condition_channels = 1 but the network expects generator.in_channels = 3"):
+        make_trainer(tmp_path, max_steps=2).fit(model, ToyData(conditional=True))
+
+
+def test_hinge_trains_and_validates_with_metrics(tmp_path) -> None:
+    from torchmetrics import MeanAbsoluteError
+
+    model = make_gan(conditional=True, loss=HingeLoss(), metrics={"l1": MeanAbsoluteError()}, log_input_baseline=True)
+    trainer = make_trainer(tmp_path, max_epochs=1, limit_val_batches=None)
+    trainer.fit(model, ToyData(conditional=True))
+    assert "val/l1" in trainer.callback_metrics
+    # the condition x against the target -x: mean |2x| with x ~ U(-1, 1) is 1.
+    assert trainer.callback_metrics["val/input_l1"] == pytest.approx(1.0, abs=0.25)
