@@ -105,6 +105,16 @@ class GANCLI(LightningCLI):
         updated = self._subcommand_parsers[subcommand].parse_args(explicit, namespace=self.config[subcommand].clone())
         self.config[subcommand] = updated
 
+    def _run_subcommand(self, subcommand: str) -> None:
+        try:
+            super()._run_subcommand(subcommand)
+        finally:
+            # Close the W&B run so that the next job in this process (a notebook, a test) starts its own run
+            # instead of silently appending to this one.
+            for logger in self.trainer.loggers:
+                if isinstance(logger, WandbLogger) and logger._experiment is not None:
+                    logger.experiment.finish()
+
     def before_instantiate_classes(self) -> None:
         """Without W&B credentials, W&B runs offline (never prompts) and says once how to upload later.
 

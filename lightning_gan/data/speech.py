@@ -313,7 +313,9 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         self.sample_rate, self.window, self.hop, self.pre_emphasis = sample_rate, window, hop, pre_emphasis
         self.val_speakers = tuple(val_speakers)
         self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
-        self.cache_dir = None if cache_dir is None else default_cache_dir() if cache_dir == "auto" else Path(cache_dir)
+        self.cache_dir = (
+            None if cache_dir is None else default_cache_dir() if cache_dir == "auto" else Path(cache_dir).expanduser()
+        )
         self.predict_dir = None if predict_dir is None else Path(predict_dir).expanduser()
         self.cover_tail = cover_tail
         self._utterances: dict[str, list[Utterance]] = {}

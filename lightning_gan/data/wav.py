@@ -11,8 +11,9 @@ Resampling filter
     ``up * orig_sr``: cutoff at 0.95 of the lower of the two Nyquist frequencies, ``2 * 64 * max(up, down) + 1``
     taps (64 zero crossings of the sinc on each side), Kaiser window with beta = 10. For 48 kHz -> 16 kHz that is a
     385-tap filter, flat within 0.01 dB up to 7.26 kHz and at least 99 dB down at and above 8 kHz (the new Nyquist),
-    so nothing aliases above the 16-bit noise floor. scipy's default (Kaiser beta = 5, 10 zero crossings) leaves
-    only ~37 dB at the new Nyquist and droops from 6.7 kHz.
+    so nothing aliases above the 16-bit noise floor. scipy's default filter (Kaiser beta = 5, 10 zero crossings,
+    cutoff at the new Nyquist) is only 6 dB down at 8 kHz, so content just above it folds back, and droops by 0.1 dB
+    from 6.9 kHz.
 
 Decode cache
     Files that need resampling are decoded and resampled once, then stored as one float32 ``.npy`` per file, named by
@@ -23,7 +24,8 @@ Decode cache
     ranks that fill the cache at the same time never read half an entry. Reading a window out of an entry maps it
     (``np.load(mmap_mode="r")``) instead of loading the whole utterance. Files already at the target rate are never
     cached: reading a window straight from a 16-bit WAV is as cheap as reading it from a ``.npy``, and a float32
-    copy would double the corpus on disk. The default location is :func:`default_cache_dir`.
+    copy would double the corpus on disk. The default location is :func:`default_cache_dir`; stale entries are not
+    deleted, remove the folder to reclaim the space.
 """
 
 import hashlib
