@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
@@ -33,6 +34,18 @@ def make_grid(images: Tensor, nrow: int, padding: int = 2, pad_value: float = 1.
         top, left = padding + r * (h + padding), padding + k * (w + padding)
         grid[:, top : top + h, left : left + w] = image
     return grid
+
+
+def _first_loader(datamodule: Any, names: tuple[str, ...]) -> Any:
+    """The first of the DataModule's loaders that exists (a module without a validation set raises or returns [])."""
+    for name in names:
+        try:
+            loader = getattr(datamodule, name)()
+        except (MisconfigurationException, NotImplementedError, FileNotFoundError, ValueError):
+            continue
+        if loader:
+            return loader
+    raise ValueError(f"SampleLogger needs one of the DataModule's {names}.")
 
 
 def _as_rgb(x: Tensor, channels: int) -> Tensor:
@@ -64,27 +77,17 @@ class SampleLogger(Callback):
         self._fixed: dict[str, Any] | None = None
 
     def _collect(self, trainer: Trainer, pl_module: Any) -> dict[str, Any]:
-        datamodule = trainer.datamodule
-        loader = None
-        for name in ("val_dataloader", "train_dataloader"):
-            try:
-                loader = getattr(datamodule, name)()
-                break
-            except Exception:  # noqa: BLE001 - a DataModule without that split
-                continue
-        batch = next(iter(loader)) if loader is not None else {}
-        if isinstance(batch, Tensor):
-            batch = {"real": batch}
-        if "condition" not in batch:
+        loader = _first_loader(trainer.datamodule, ("val_dataloader", "train_dataloader"))
+        first = next(iter(loader))
+        if isinstance(first, Tensor) or "condition" not in first:
             latent_shape = pl_module.generator.latent_shape(self.num_samples, None)
-            noise = torch.randn(latent_shape, generator=torch.Generator().manual_seed(self.seed))
-            return {"noise": noise}
+            return {"noise": torch.randn(latent_shape, generator=torch.Generator().manual_seed(self.seed))}
         items: dict[str, list[Any]] = {"condition": [], "real": [], "name": []}
-        for batch in [batch, *loader] if loader is not None else [batch]:
+        for batch in loader:
             for i in range(batch["condition"].shape[0]):
                 items["condition"].append(batch["condition"][i : i + 1])
                 items["real"].append(batch["real"][i : i + 1])
-                items["name"].append(batch.get("name", [f"{len(items['name']):03d}"] * (i + 1))[i])
+                items["name"].append(batch["name"][i] if "name" in batch else f"{len(items['name']):03d}")
                 if len(items["name"]) >= self.num_samples:
                     return items
         return items
@@ -115,7 +118,9 @@ class SampleLogger(Callback):
             self._log_image(trainer, grid, folder / f"epoch_{epoch:04d}.png", "generated samples")
             return
         rows, audio = [], []
-        for condition, real, name in zip(self._fixed["condition"], self._fixed["real"], self._fixed["name"], strict=True):
+        for condition, real, name in zip(
+            self._fixed["condition"], self._fixed["real"], self._fixed["name"], strict=True
+        ):
             output = post(pl_module(condition.to(device))).cpu()
             condition, real = post(condition).cpu(), post(real).cpu()
             if output.dim() == 4:

@@ -124,7 +124,9 @@ class GANCLI(LightningCLI):
         config = self.config.get(self.config.get("subcommand") or "", self.config)
         callbacks = config.get("trainer", {}).get("callbacks")
         if config.get("trainer", {}).get("enable_progress_bar") is False and callbacks:
-            config.trainer.callbacks = [c for c in callbacks if not str(c.get("class_path", "")).endswith("ProgressBar")]
+            config.trainer.callbacks = [
+                c for c in callbacks if not str(c.get("class_path", "")).endswith("ProgressBar")
+            ]
         loggers = config.get("trainer", {}).get("logger")
         uses_wandb = "WandbLogger" in str(loggers)
         if uses_wandb and not os.environ.get("WANDB_MODE") and not _wandb_has_credentials():

@@ -140,7 +140,9 @@ class GAN(LightningModule):
         """The generator used outside training: the EMA copy when there is one."""
         return self.generator_ema.module if self.generator_ema is not None else self.generator
 
-    def sample_noise(self, batch_size: int, condition: Tensor | None, generator: nn.Module | None = None) -> Tensor | None:
+    def sample_noise(
+        self, batch_size: int, condition: Tensor | None, generator: nn.Module | None = None
+    ) -> Tensor | None:
         """Draw G's noise ``z`` for one batch, or ``None`` when G takes none.
 
         Noise comes from the global RNG, which :meth:`on_train_epoch_start` reseeds per (seed, rank, epoch): every
@@ -262,7 +264,9 @@ class GAN(LightningModule):
         is_d = optimizer is self._raw_optimizers()[1]
         clip = self.hparams.d_gradient_clip_val if is_d else self.hparams.g_gradient_clip_val
         if clip is not None:
-            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=self.hparams.gradient_clip_algorithm)
+            self.clip_gradients(
+                optimizer, gradient_clip_val=clip, gradient_clip_algorithm=self.hparams.gradient_clip_algorithm
+            )
 
     def _raw_optimizers(self) -> list[torch.optim.Optimizer]:
         return [opt.optimizer for opt in self.optimizers()]
@@ -371,11 +375,17 @@ def check_channels(datamodule: Any, generator: nn.Module, discriminator: nn.Modu
     ]
     if real is not None:
         expected_d = real + (cond or 0)
-        checks.append(("(condition + real) channels", expected_d, "discriminator.in_channels", getattr(discriminator, "in_channels", None)))
+        checks.append(
+            (
+                "(condition + real) channels",
+                expected_d,
+                "discriminator.in_channels",
+                getattr(discriminator, "in_channels", None),
+            )
+        )
     for data_name, data_value, net_name, net_value in checks:
         if data_value is not None and net_value is not None and data_value != net_value:
             raise ValueError(
                 f"The data has {data_name} = {data_value} but the network expects {net_name} = {net_value}. "
                 "Set the networks' channel arguments from the data module's (see the configs' interpolations)."
             )
-

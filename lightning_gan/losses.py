@@ -57,7 +57,7 @@ class AdversarialLoss(nn.Module):
         """
         return None
 
-    def after_discriminator_step(self, discriminator: nn.Module) -> None:  # noqa: B027 - deliberately optional hook
+    def after_discriminator_step(self, discriminator: nn.Module) -> None:
         """Called after each discriminator optimizer step (e.g. to clip its weights). Default: nothing."""
 
     def probability(self, scores: Tensor) -> Tensor:

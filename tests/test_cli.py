@@ -24,15 +24,23 @@ TINY = {
 
 def tiny_args(config: Path, tmp_path: Path) -> list[str]:
     return [
-        "--config", str(config),
+        "--config",
+        str(config),
         *TINY.get(config.stem, []),
-        "--trainer.default_root_dir", str(tmp_path / "runs"),
-        "--trainer.max_epochs", "1",
-        "--trainer.limit_train_batches", "2",
-        "--trainer.limit_val_batches", "1",
-        "--trainer.num_sanity_val_steps", "0",
-        "--trainer.enable_progress_bar", "false",
-        "--trainer.accelerator", "cpu",
+        "--trainer.default_root_dir",
+        str(tmp_path / "runs"),
+        "--trainer.max_epochs",
+        "1",
+        "--trainer.limit_train_batches",
+        "2",
+        "--trainer.limit_val_batches",
+        "1",
+        "--trainer.num_sanity_val_steps",
+        "0",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.accelerator",
+        "cpu",
     ]
 
 
@@ -87,7 +95,9 @@ def test_second_run_does_not_trip_over_the_first_ones_config(tmp_path: Path) -> 
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lightning_gan", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lightning_gan", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.parametrize(

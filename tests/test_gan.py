@@ -16,8 +16,15 @@ from tests.toy import ToyConditionalGenerator, ToyData, ToyDiscriminator, ToyGen
 
 def make_trainer(tmp_path, **kwargs) -> Trainer:
     defaults = dict(
-        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, default_root_dir=tmp_path, num_sanity_val_steps=0, limit_val_batches=0,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
     )
     return Trainer(**{**defaults, **kwargs})
 
@@ -39,7 +46,10 @@ def grads(module: nn.Module) -> list[torch.Tensor | None]:
 
 
 def same(a: list, b: list) -> bool:
-    return all((x is None and y is None) or (x is not None and y is not None and torch.equal(x, y)) for x, y in zip(a, b, strict=True))
+    return all(
+        (x is None and y is None) or (x is not None and y is not None and torch.equal(x, y))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 class StepRecorder(Callback):
@@ -69,7 +79,7 @@ def test_each_step_moves_only_its_own_network(tmp_path, conditional: bool) -> No
     labels = [e[0] for e in recorder.events]
     assert labels == ["D", "G", "end"] * 3
     for i in range(0, len(recorder.events), 3):
-        (_, g0, d0, gg0, dg0), (_, g1, d1, gg1, dg1), (_, g2, d2, _, _) = recorder.events[i : i + 3]
+        (_, g0, d0, gg0, dg0), (_, g1, d1, _, dg1), (_, g2, d2, _, _) = recorder.events[i : i + 3]
         # D step (between the D record and the G record): G's weights bit-identical, D's moved.
         assert same(g0, g1) and not same(d0, d1)
         # G step: D's weights bit-identical, G's moved.
@@ -132,7 +142,10 @@ def test_gradient_penalty_takes_effect(tmp_path) -> None:
     penalty = trainer.logged_metrics["train/gradient_penalty"]
     assert penalty > 0
     # D's loss includes it: Wasserstein D loss alone is bounded by |mean(fake) - mean(real)|, small here.
-    assert trainer.logged_metrics["train/discrim_loss"] > trainer.logged_metrics["train/d_fake"] - trainer.logged_metrics["train/d_real"]
+    assert (
+        trainer.logged_metrics["train/discrim_loss"]
+        > trainer.logged_metrics["train/d_fake"] - trainer.logged_metrics["train/d_real"]
+    )
 
 
 def test_logged_keys(tmp_path) -> None:
@@ -140,8 +153,15 @@ def test_logged_keys(tmp_path) -> None:
     trainer = make_trainer(tmp_path, max_steps=2)
     trainer.fit(model, ToyData(conditional=True))
     keys = set(trainer.logged_metrics)
-    assert {"train/discrim_loss", "train/gen_loss_GAN", "train/gen_loss_L1", "train/d_real", "train/d_fake",
-            "train/lr_G", "train/lr_D"} <= keys
+    assert {
+        "train/discrim_loss",
+        "train/gen_loss_GAN",
+        "train/gen_loss_L1",
+        "train/d_real",
+        "train/d_fake",
+        "train/lr_G",
+        "train/lr_D",
+    } <= keys
     assert 0.0 <= trainer.logged_metrics["train/d_real"] <= 1.0  # a probability for the non-saturating loss
 
 
@@ -162,7 +182,9 @@ def test_generator_ema(tmp_path) -> None:
     assert model.inference_generator is model.generator_ema.module
 
 
-@pytest.mark.parametrize(("interval", "expected"), [("epoch", [0.1, 0.05, 0.025]), ("step", [0.1 * 0.5**4, 0.1 * 0.5**8])])
+@pytest.mark.parametrize(
+    ("interval", "expected"), [("epoch", [0.1, 0.05, 0.025]), ("step", [0.1 * 0.5**4, 0.1 * 0.5**8])]
+)
 def test_scheduler_interval(tmp_path, interval: str, expected: list[float]) -> None:
     lrs = []
 

@@ -38,7 +38,10 @@ EXPECTED = {
         mean([bce(r, 0.9) for r in REAL]) + mean([bce(f, 0) for f in FAKE]),
         mean([-softplus(f) for f in FAKE]),
     ),
-    "nonsaturating": (mean([bce(r, 1) for r in REAL]) + mean([bce(f, 0) for f in FAKE]), mean([bce(f, 1) for f in FAKE])),
+    "nonsaturating": (
+        mean([bce(r, 1) for r in REAL]) + mean([bce(f, 0) for f in FAKE]),
+        mean([bce(f, 1) for f in FAKE]),
+    ),
     "nonsaturating_smooth": (
         mean([bce(r, 0.9) for r in REAL]) + mean([bce(f, 0) for f in FAKE]),
         mean([bce(f, 1) for f in FAKE]),  # G is never smoothed
@@ -86,7 +89,10 @@ def test_any_score_shape_gives_the_same_mean(name: str) -> None:
     loss = STRATEGIES[name]
     real, fake = torch.tensor(REAL), torch.tensor(FAKE)
     flat = loss.discriminator_loss(real, fake), loss.generator_loss(fake)
-    patches = loss.discriminator_loss(real.view(1, 1, 2, 2), fake.view(1, 1, 2, 2)), loss.generator_loss(fake.view(1, 1, 2, 2))
+    patches = (
+        loss.discriminator_loss(real.view(1, 1, 2, 2), fake.view(1, 1, 2, 2)),
+        loss.generator_loss(fake.view(1, 1, 2, 2)),
+    )
     torch.testing.assert_close(flat, patches)
 
 
@@ -105,7 +111,9 @@ def test_probabilistic_losses_saturate_exactly_not_to_inf() -> None:
     """log(1 - sigmoid(100)) = -100 (to 1e-6), where a sigmoid-then-log implementation returns -inf."""
     assert MinimaxLoss().generator_loss(torch.tensor([100.0])).item() == pytest.approx(-100.0)
     assert NonSaturatingLoss().generator_loss(torch.tensor([-100.0])).item() == pytest.approx(100.0)
-    assert MinimaxLoss().discriminator_loss(torch.tensor([-100.0]), torch.tensor([100.0])).item() == pytest.approx(200.0)
+    assert MinimaxLoss().discriminator_loss(torch.tensor([-100.0]), torch.tensor([100.0])).item() == pytest.approx(
+        200.0
+    )
 
 
 def test_wasserstein_clips_every_discriminator_parameter() -> None:

@@ -27,7 +27,9 @@ class ToyConditionalGenerator(nn.Module):
     def __init__(self, in_channels: int = 1, out_channels: int = 1) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.net = nn.Sequential(nn.Conv2d(in_channels, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, out_channels, 3, padding=1))
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, out_channels, 3, padding=1)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.tanh(self.net(x))

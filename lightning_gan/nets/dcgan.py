@@ -12,6 +12,7 @@ At image_size 64, latent_dim 100, ngf = ndf = 64, 3 channels: G has 3,576,704 pa
 """
 
 import math
+from itertools import pairwise
 
 from torch import Tensor, nn
 
@@ -46,7 +47,7 @@ class DCGANGenerator(nn.Module):
             nn.BatchNorm2d(channels[0]),
             nn.ReLU(True),
         ]
-        for c_in, c_out in zip(channels, channels[1:], strict=False):
+        for c_in, c_out in pairwise(channels):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(channels[-1], out_channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -75,7 +76,7 @@ class DCGANDiscriminator(nn.Module):
         stages = _stages(image_size)
         channels = [ndf * 2**i for i in range(stages)]
         layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
-        for c_in, c_out in zip(channels, channels[1:], strict=False):
+        for c_in, c_out in pairwise(channels):
             layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)]
         layers += [nn.Conv2d(channels[-1], 1, 4, 1, 0, bias=False)]
         self.net = nn.Sequential(*layers)

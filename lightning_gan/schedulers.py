@@ -1,0 +1,52 @@
+"""Learning-rate schedules that a YAML config can name by ``class_path``.
+
+LightningCLI builds a scheduler from its class and keyword arguments, with the optimizer as the only positional
+argument, so a schedule that torch expresses as a ``LambdaLR`` with a Python lambda (pix2pix's linear decay) or as a
+``SequentialLR`` of other schedulers cannot be written in a config. The classes here take plain numbers instead.
+"""
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+
+class LinearDecay(LRScheduler):
+    """Constant learning rate for ``constant_epochs`` epochs, then linear decay towards zero over ``decay_epochs``.
+
+    pix2pix's ``--lr_policy linear`` (Isola et al. 2017; reference junyanz/pytorch-CycleGAN-and-pix2pix at 2a7afba,
+    ``models/networks.py`` L56-62, with ``epoch_count = 1``): in epoch ``e`` (counted from 0) the rate is the base
+    rate times ``1 - max(0, e + 1 - constant_epochs) / (decay_epochs + 1)``. With the defaults 100 / 100, epochs
+    1-100 use the base rate (2e-4), epoch 101 uses 100/101 of it, epoch 150 51/101 and epoch 200, the last, 1/101;
+    the rate reaches 0 only after the last epoch, as in the reference. Unlike the reference, the factor is clamped
+    at 0, so training past ``constant_epochs + decay_epochs`` keeps a zero rate instead of a negative one.
+
+    Step it once per epoch, after the epoch's training (``GAN(scheduler_interval="epoch")``, the default).
+
+    Args:
+        optimizer: the optimizer whose rates are scheduled.
+        constant_epochs: epochs at the base rate (reference ``--n_epochs 100``).
+        decay_epochs: epochs of linear decay after them (reference ``--n_epochs_decay 100``).
+        last_epoch: index of the last epoch when resuming; -1 starts fresh (torch's convention).
+
+    Raises:
+        ValueError: ``constant_epochs`` or ``decay_epochs`` is negative.
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, constant_epochs: int = 100, decay_epochs: int = 100, last_epoch: int = -1
+    ) -> None:
+        for name, value in (("constant_epochs", constant_epochs), ("decay_epochs", decay_epochs)):
+            if value < 0:
+                raise ValueError(f"LinearDecay: expected `{name}` >= 0, got {value!r}.")
+        self.constant_epochs = constant_epochs
+        self.decay_epochs = decay_epochs
+        super().__init__(optimizer, last_epoch)
+
+    def factor(self, epoch: int) -> float:
+        """The multiplier of the base rate in epoch ``epoch`` (counted from 0)."""
+        return max(0.0, 1.0 - max(0, epoch + 1 - self.constant_epochs) / (self.decay_epochs + 1))
+
+    def get_lr(self) -> list[float]:
+        return [base * self.factor(self.last_epoch) for base in self.base_lrs]
+
+
+__all__ = ["LinearDecay"]
