@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from jsonargparse import Namespace, set_parsing_settings
-from lightning.pytorch import LightningDataModule, Trainer
+from lightning.pytorch import Callback, LightningDataModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info
 
+from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.gan import GAN
 
 
@@ -105,6 +107,29 @@ class GANCLI(LightningCLI):
         updated = self._subcommand_parsers[subcommand].parse_args(explicit, namespace=self.config[subcommand].clone())
         self.config[subcommand] = updated
 
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        trainer = super().instantiate_trainer(**kwargs)
+        if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # the default: make its local writes atomic
+            trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        overrides = self._explicit_optimizer_args()
+        if overrides:
+            trainer.callbacks.append(ExplicitOptimizerArgs(overrides))
+        return trainer
+
+    def _explicit_optimizer_args(self) -> dict[int, dict[str, Any]]:
+        """Optimizer init_args given explicitly on the command line, by optimizer index (0: G, 1: D)."""
+        subcommand = self.config.get("subcommand")
+        config = self.config[subcommand] if subcommand else self.config
+        out: dict[int, dict[str, Any]] = {}
+        for arg in _explicit_model_args(self._raw_args):
+            key = arg.split("=", 1)[0].removeprefix("--model.")
+            for index, name in enumerate(("g_optimizer", "d_optimizer")):
+                prefix = f"{name}.init_args."
+                if key.startswith(prefix):
+                    param = key.removeprefix(prefix)
+                    out.setdefault(index, {})[param] = config.model[name].init_args[param]
+        return out
+
     def _run_subcommand(self, subcommand: str) -> None:
         try:
             super()._run_subcommand(subcommand)
@@ -135,6 +160,32 @@ class GANCLI(LightningCLI):
                 "W&B: no API key found (WANDB_API_KEY or `wandb login`), logging offline; "
                 "upload later with `wandb sync <save_dir>/wandb/offline-run-*`."
             )
+
+
+class ExplicitOptimizerArgs(Callback):
+    """On resume, re-apply the optimizer settings given explicitly on the command line.
+
+    Restoring a checkpoint restores each optimizer's state, learning rate included, over whatever the config said;
+    a learning rate given on this command line would be silently lost. This sets those values in every parameter
+    group (and, for ``lr``, the schedulers' base learning rate) once the state is restored.
+    """
+
+    def __init__(self, overrides: dict[int, dict[str, Any]]) -> None:
+        self.overrides = overrides
+
+    def on_train_start(self, trainer: Trainer, pl_module: Any) -> None:
+        if trainer.ckpt_path is None:
+            return
+        for index, values in self.overrides.items():
+            optimizer = trainer.optimizers[index]
+            for group in optimizer.param_groups:
+                group.update(values)
+                if "lr" in values:
+                    group["initial_lr"] = values["lr"]
+            for config in trainer.lr_scheduler_configs:
+                if config.scheduler.optimizer is optimizer and "lr" in values and hasattr(config.scheduler, "base_lrs"):
+                    config.scheduler.base_lrs = [values["lr"]] * len(config.scheduler.base_lrs)
+            rank_zero_info(f"Resumed with optimizer {index} settings from the command line: {values}")
 
 
 def _explicit_model_args(args: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ The shipped configs budget in epochs; see README, "Step counting".
 """
 
 import logging
+import os
 import random
 from typing import Any, Literal
 
@@ -133,6 +134,7 @@ class GAN(LightningModule):
         self.test_input_metrics = collection.clone(prefix="test/input_")
         self._input_baseline_logged = {"val": False, "test": False}
         self._base_seed: int | None = None
+        self._seeded_epoch: int | None = None
 
     # ------------------------------------------------------------------ generation
     @property
@@ -293,24 +295,40 @@ class GAN(LightningModule):
 
     # ------------------------------------------------------------------ seeding
     def on_train_epoch_start(self) -> None:
-        """Reseed Python, NumPy and torch from (run seed, rank, epoch).
+        if self._seeded_epoch == self.current_epoch:  # seeded by on_load_checkpoint, before the data iterator
+            self._seeded_epoch = None
+            return
+        self._seed_epoch(self.current_epoch)
+
+    def _seed_epoch(self, epoch: int) -> int:
+        """Reseed Python, NumPy and torch from (run seed, rank, epoch); returns the seed.
 
         ``seed_everything`` gives every DDP rank the same seed, hence the same noise ``z``; this gives each rank its
-        own stream while keeping runs reproducible, and makes an epoch's randomness independent of what ran before
-        it, so a run resumed at an epoch boundary continues exactly as an uninterrupted one would.
+        own stream while keeping runs reproducible, and makes an epoch's randomness (data order, noise, dropout)
+        independent of what ran before it, so a run resumed at an epoch boundary continues exactly as an
+        uninterrupted one would.
         """
         if self._base_seed is None:
             self._base_seed = torch.initial_seed() % 2**31
-        seed = (self._base_seed * 1_000_003 + self.global_rank * 7919 + self.current_epoch) % 2**63
+        seed = (self._base_seed * 1_000_003 + self.global_rank * 7919 + epoch) % 2**32
         random.seed(seed)
-        np.random.seed(seed % 2**32)
+        np.random.seed(seed)
         torch.manual_seed(seed)
+        return seed
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["lightning_gan"] = {"base_seed": self._base_seed}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Seed the epoch the run resumes into, as :meth:`on_train_epoch_start` would have.
+
+        Lightning skips that hook for the epoch it resumes into (when the checkpoint was taken at an epoch's end)
+        and builds the epoch's data iterator before any later hook; it also reseeds from ``PL_GLOBAL_SEED`` after
+        its sanity check. So the seed is set here, and ``PL_GLOBAL_SEED`` with it, and that epoch's hook skips it.
+        """
         self._base_seed = checkpoint.get("lightning_gan", {}).get("base_seed")
+        self._seeded_epoch = int(checkpoint.get("epoch", -1)) + 1
+        os.environ["PL_GLOBAL_SEED"] = str(self._seed_epoch(self._seeded_epoch))
 
     # ------------------------------------------------------------------ setup checks
     def setup(self, stage: str) -> None:

@@ -46,7 +46,8 @@ class VirtualBatchNormReference(Callback):
         seed: seed of the draw; the same on every rank and every resume.
         every_n_steps: ``None`` (default): the fixed batch drawn at fit start (deNsuh). ``n``: instead, before every
             ``n``-th training batch of an epoch (the first included), take the reference from that real batch
-            (``1`` is the TF choice, segan.md section 1.2); ranks then each use their own batch.
+            (``1`` is the TF choice, segan.md section 1.2). Under DDP the wrapper broadcasts buffers from rank 0
+            before every training step, so all ranks then use rank 0's batch.
         redraw_on_resume: draw a new fixed reference at fit start even when the resumed checkpoint already has one.
 
     Raises:
@@ -60,7 +61,7 @@ class VirtualBatchNormReference(Callback):
         if size < 1:
             raise ValueError(f"VirtualBatchNormReference: expected `size` >= 1, got {size!r}.")
         if every_n_steps is not None and every_n_steps < 1:
-            raise ValueError(f"VirtualBatchNormReference: expected `every_n_steps` >= 1 or None, got {every_n_steps!r}.")
+            raise ValueError(f"VirtualBatchNormReference: expected `every_n_steps` >= 1 or None, got {every_n_steps}.")
         self.size = size
         self.seed = seed
         self.every_n_steps = every_n_steps
@@ -87,10 +88,10 @@ class VirtualBatchNormReference(Callback):
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.every_n_steps is not None:
             return  # drawn from the live batches instead
-        if trainer.ckpt_path is not None and getattr(pl_module.discriminator, "has_reference", False):
-            if not self.redraw_on_resume:
-                rank_zero_info("VirtualBatchNormReference: keeping the reference statistics of the checkpoint.")
-                return
+        resumed = trainer.ckpt_path is not None and getattr(pl_module.discriminator, "has_reference", False)
+        if resumed and not self.redraw_on_resume:
+            rank_zero_info("VirtualBatchNormReference: keeping the reference statistics of the checkpoint.")
+            return
         datamodule = trainer.datamodule
         draw = getattr(datamodule, "reference_batch", None)
         if draw is None:

@@ -1,0 +1,33 @@
+"""A callback for multi-process tests: each rank writes what the test compares across ranks."""
+
+from pathlib import Path
+
+import torch
+from lightning.pytorch import Callback
+
+
+class RankProbe(Callback):
+    """Per rank, into ``out_dir/rank<R>.pt``: final weights, the noise stream at the first batch, val metrics."""
+
+    def __init__(self, out_dir: str) -> None:
+        self.out_dir = Path(out_dir)
+        self.noise: torch.Tensor | None = None
+        self.val_metrics: list[dict[str, float]] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self.noise is None:  # peek at the global RNG (which draws z) without consuming it
+            peek = torch.Generator()
+            peek.set_state(torch.get_rng_state())
+            self.noise = torch.randn(8, generator=peek)
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if not trainer.sanity_checking:
+            self.val_metrics.append({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")})
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().clone() for k, v in pl_module.state_dict().items()}
+        torch.save(
+            {"state": state, "noise": self.noise, "val": self.val_metrics, "global_step": trainer.global_step},
+            self.out_dir / f"rank{trainer.global_rank}.pt",
+        )

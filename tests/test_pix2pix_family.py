@@ -1,0 +1,254 @@
+"""The pix2pix family end to end through the CLI: the facades config is the reference's recipe and the other
+configs differ from it only where their experiment does; a short fit learns; ``predict`` writes one whole-size file
+per input; data whose channels do not match the networks stops at setup. Also pix2pix's linear learning-rate decay.
+
+Training runs use the demo config with tiny networks (ngf 4) on a few bundled demo pairs: seconds on a CPU.
+"""
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from lightning.pytorch.callbacks import ModelCheckpoint
+from PIL import Image
+
+from lightning_gan.callbacks import PredictionWriter
+from lightning_gan.cli import main
+from lightning_gan.data.paired_images import PairedImageDataModule
+from lightning_gan.inference import PadToMultiple
+from lightning_gan.losses import NonSaturatingLoss
+from lightning_gan.schedulers import LinearDecay
+from tests.conftest import CONFIGS, ROOT
+
+DEMO = ROOT / "data" / "pix2pix_demo"
+BASE_LR = 2e-4
+
+
+# ----------------------------------------------------------------------------------------------- learning-rate decay
+def _lr_per_epoch(scheduler: LinearDecay, optimizer: torch.optim.Optimizer, epochs: int) -> list[float]:
+    """The rate used in each epoch 1..epochs when the scheduler steps after every epoch, as GAN does."""
+    rates = []
+    for _ in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def _adam() -> torch.optim.Optimizer:
+    return torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=BASE_LR, betas=(0.5, 0.999))
+
+
+# reference/pix2pix.md section 6, printed to 5 significant digits by the reference's own scheduler.
+@pytest.mark.parametrize(("epoch", "expected"), [(1, 2e-4), (100, 2e-4), (101, 1.9802e-4), (150, 1.0099e-4), (200, 1.98e-6)])
+def test_linear_decay_matches_the_reference_schedule(epoch: int, expected: float) -> None:
+    optimizer = _adam()
+    rates = _lr_per_epoch(LinearDecay(optimizer, constant_epochs=100, decay_epochs=100), optimizer, 200)
+    assert rates[epoch - 1] == pytest.approx(expected, abs=5e-9)  # half a unit of the last printed digit
+    # and the exact value: base * (1 - max(0, e + 1 - 100) / 101) with e = epoch - 1
+    assert rates[epoch - 1] == pytest.approx(BASE_LR * (1 - max(0, epoch - 100) / 101), rel=1e-12)
+
+
+def test_linear_decay_ends_at_zero_never_below_and_resumes_exactly() -> None:
+    optimizer = _adam()
+    scheduler = LinearDecay(optimizer, constant_epochs=3, decay_epochs=2)
+    rates = _lr_per_epoch(scheduler, optimizer, 8)
+    assert rates == pytest.approx([BASE_LR] * 3 + [BASE_LR * 2 / 3, BASE_LR / 3] + [0.0] * 3, abs=1e-15)
+
+    first = _adam()
+    interrupted = LinearDecay(first, constant_epochs=3, decay_epochs=2)
+    _lr_per_epoch(interrupted, first, 4)
+    second = _adam()  # a fresh run loading the state after epoch 4, as a resumed Lightning run does
+    resumed = LinearDecay(second, constant_epochs=3, decay_epochs=2)
+    resumed.load_state_dict(interrupted.state_dict())
+    second.param_groups[0]["lr"] = resumed.get_last_lr()[0]  # Lightning restores the optimizer state too
+    assert _lr_per_epoch(resumed, second, 4) == pytest.approx(rates[4:], abs=1e-15)
+
+
+@pytest.mark.parametrize("kwargs", [{"constant_epochs": -1}, {"decay_epochs": -5}])
+def test_linear_decay_rejects_negative_epochs(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        LinearDecay(_adam(), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------- the configs
+def test_facades_config_is_the_reference_recipe() -> None:
+    cli = main(["--config", str(CONFIGS / "pix2pix_facades.yaml")], run=False)
+    model, data, trainer = cli.model, cli.datamodule, cli.trainer
+
+    # Networks: unet_256 and the 70x70 PatchGAN, parameter counts as the reference's (pix2pix.md sections 1-2).
+    assert sum(p.numel() for p in model.generator.parameters()) == 54_413_955
+    assert sum(p.numel() for p in model.discriminator.parameters()) == 2_768_705
+    assert model.discriminator.receptive_field == 70
+    assert any(isinstance(m, torch.nn.Dropout) for m in model.generator.modules())
+    # Objective and update rule (sections 4-5).
+    assert isinstance(model.loss, NonSaturatingLoss)
+    assert model.hparams.reconstruction_weight == 100
+    assert model.hparams.discriminator_loss_weight == 0.5
+    assert model.hparams.n_critic == 1
+    # Optimizers and schedule (section 6): two Adams at 2e-4, betas (0.5, 0.999), 100 + 100 epochs linear decay.
+    for build, net in ((model.g_optimizer, model.generator), (model.d_optimizer, model.discriminator)):
+        optimizer = build(net.parameters())
+        assert isinstance(optimizer, torch.optim.Adam)
+        assert optimizer.defaults["lr"] == BASE_LR and optimizer.defaults["betas"] == (0.5, 0.999)
+    for build in (model.g_scheduler, model.d_scheduler):
+        scheduler = build(_adam())
+        assert isinstance(scheduler, LinearDecay)
+        assert (scheduler.constant_epochs, scheduler.decay_epochs) == (100, 100)
+    assert model.hparams.scheduler_interval == "epoch"
+    assert trainer.max_epochs == 200
+    # Data (sections 6-7): facades labels -> photo, batch 1, resize 286, random 256 crop, flip.
+    assert isinstance(data, PairedImageDataModule)
+    assert data.direction == "BtoA" and data.batch_size == 1
+    assert (data.load_size, data.crop_size, data.flip) == (286, 256, True)
+    assert str(data.root) == "datasets/facades"
+    # Whole-image inference and model selection.
+    assert isinstance(model.inference, PadToMultiple) and model.inference.multiple == 256
+    assert set(model.val_metrics.keys()) == {"val/l1", "val/psnr", "val/ssim"}
+    assert model.val_metrics["val/psnr"].data_range == 2.0
+    (checkpoint,) = [c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)]
+    assert (checkpoint.monitor, checkpoint.mode, checkpoint.save_last) == ("val/psnr", "max", True)
+    (writer,) = [c for c in trainer.callbacks if isinstance(c, PredictionWriter)]
+    assert writer.output_dir == Path("runs/pix2pix_facades/predictions")
+
+
+def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        return {k: v for key, value in node.items() for k, v in _flatten(value, f"{prefix}{key}.").items()}
+    if isinstance(node, list) and node and all(isinstance(item, dict) for item in node):
+        return {k: v for i, item in enumerate(node) for k, v in _flatten(item, f"{prefix}{i}.").items()}
+    return {prefix.rstrip("."): node}
+
+
+# What may differ from the facades config, and the values each experiment must have (Isola et al. 2017,
+# appendix 6.2: maps and Cityscapes batch 1 for 200 epochs, edges2shoes batch 4 for 15).
+ALLOWED = {
+    "trainer.default_root_dir",
+    "trainer.max_epochs",
+    "trainer.logger.init_args.name",
+    "trainer.logger.init_args.tags",
+    "model.generator.init_args.in_channels",
+    "model.generator.init_args.out_channels",
+    "model.g_scheduler.init_args.constant_epochs",
+    "model.g_scheduler.init_args.decay_epochs",
+    "model.d_scheduler.init_args.constant_epochs",
+    "model.d_scheduler.init_args.decay_epochs",
+    "data.init_args.root",
+    "data.init_args.direction",
+    "data.init_args.batch_size",
+}
+EXPERIMENTS = {  # name: (direction, batch size, max_epochs, constant_epochs)
+    "facades": ("BtoA", 1, 200, 100),
+    "edges2shoes": ("AtoB", 4, 15, 8),
+    "maps": ("AtoB", 1, 200, 100),
+    "cityscapes": ("BtoA", 1, 200, 100),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_each_experiment_differs_from_facades_only_in_its_data_and_budget(name: str) -> None:
+    load = lambda n: _flatten(yaml.safe_load((CONFIGS / f"pix2pix_{n}.yaml").read_text()))  # noqa: E731
+    facades, config = load("facades"), load(name)
+    assert config.keys() == facades.keys()
+    assert {k for k in config if config[k] != facades[k]} <= ALLOWED
+    direction, batch_size, epochs, constant = EXPERIMENTS[name]
+    assert config["data.init_args.direction"] == direction
+    assert config["data.init_args.batch_size"] == batch_size
+    assert config["data.init_args.root"] == f"datasets/{name}"
+    assert config["trainer.max_epochs"] == epochs
+    for net in ("g", "d"):
+        assert config[f"model.{net}_scheduler.init_args.constant_epochs"] == constant
+        assert config[f"model.{net}_scheduler.init_args.decay_epochs"] == epochs - constant
+    # The generator reads the condition side's channels and writes the target side's.
+    condition, target = ("a", "b") if direction == "AtoB" else ("b", "a")
+    assert config["model.generator.init_args.in_channels"] == f"${{data.init_args.channels_{condition}}}"
+    assert config["model.generator.init_args.out_channels"] == f"${{data.init_args.channels_{target}}}"
+
+
+# ------------------------------------------------------------------------------------------ runs through the CLI
+def _tiny(tmp_path: Path, *extra: str) -> list[str]:
+    """The demo config with ngf/ndf 4 and no logger, writing into tmp_path; `extra` overrides come last."""
+    return [
+        "--config", str(CONFIGS / "pix2pix_demo.yaml"),
+        "--model.generator.init_args.ngf", "4",
+        "--model.discriminator.init_args.ndf", "4",
+        "--trainer.default_root_dir", str(tmp_path / "run"),
+        "--trainer.logger", "false",
+        "--trainer.accelerator", "cpu",
+        "--trainer.enable_progress_bar", "false",
+        "--trainer.enable_model_summary", "false",
+        "--trainer.num_sanity_val_steps", "0",
+        "--data.init_args.num_workers", "0",
+        *extra,
+    ]  # fmt: skip
+
+
+def _copy_pairs(src: Path, dst: Path, count: int) -> None:
+    dst.mkdir(parents=True)
+    for path in sorted(src.glob("*.png"))[:count]:
+        shutil.copy(path, dst / path.name)
+
+
+def test_short_fit_lowers_validation_l1_and_decays_the_learning_rate(tmp_path: Path) -> None:
+    root = tmp_path / "pairs"
+    _copy_pairs(DEMO / "train", root / "train", 8)
+    _copy_pairs(DEMO / "val", root / "val", 4)
+    data = ["--data.init_args.root", str(root), "--data.init_args.batch_size", "4", "--data.init_args.eval_batch_size", "4"]
+    schedule = [f"--model.{n}_scheduler.init_args.{k}" for n in "gd" for k in ("constant_epochs", "decay_epochs")]
+
+    untrained = main(["validate", *_tiny(tmp_path / "untrained", *data)])
+    before = float(untrained.trainer.callback_metrics["val/l1"])
+
+    epochs = 12
+    overrides = [*data, "--trainer.max_epochs", str(epochs)]
+    for option, value in zip(schedule, ["6", "6"] * 2, strict=True):
+        overrides += [option, value]
+    trained = main(["fit", *_tiny(tmp_path / "trained", *overrides)])
+    after = float(trained.trainer.callback_metrics["val/l1"])
+
+    assert after < 0.6 * before, (before, after)
+    # The last epoch (e = 11) ran at 2e-4 * (1 - 6/7); the decay is wired through the GAN's epoch-end step.
+    assert float(trained.trainer.callback_metrics["train/lr_G"]) == pytest.approx(BASE_LR / 7, rel=1e-6)
+    assert float(trained.trainer.callback_metrics["train/lr_D"]) == pytest.approx(BASE_LR / 7, rel=1e-6)
+
+
+def _write_image(path: Path, width: int, height: int, seed: int) -> None:
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
+def test_predict_writes_one_whole_size_file_per_input(tmp_path: Path) -> None:
+    train = [
+        "--data.init_args.root", str(DEMO),
+        "--trainer.max_epochs", "1",
+        "--trainer.limit_train_batches", "1",
+        "--trainer.limit_val_batches", "1",
+    ]  # fmt: skip
+    main(["fit", *_tiny(tmp_path, *train)])
+    checkpoint = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    assert checkpoint.is_file()
+
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    sizes = {"square.png": (64, 64), "odd.png": (70, 50), "wide.jpg": (131, 67)}  # (width, height)
+    for seed, (name, (width, height)) in enumerate(sizes.items()):
+        _write_image(inputs / name, width, height, seed)
+
+    main(["predict", *_tiny(tmp_path, "--ckpt_path", str(checkpoint), "--data.init_args.predict_dir", str(inputs))])
+
+    written = tmp_path / "run" / "predictions"
+    assert sorted(p.name for p in written.iterdir()) == sorted(sizes)
+    for name, size in sizes.items():
+        with Image.open(written / name) as image:
+            assert image.size == size and image.mode == "RGB"
+
+
+def test_data_channels_that_do_not_match_the_networks_fail_at_setup_naming_both(tmp_path: Path) -> None:
+    args = _tiny(tmp_path, "--data.init_args.channels_a", "1", "--model.generator.init_args.in_channels", "3")
+    with pytest.raises(ValueError, match=r"condition_channels = 1 .* generator\.in_channels = 3"):
+        main(["fit", *args, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1"])
+    assert not list((tmp_path / "run").rglob("*.ckpt"))  # stopped before any training step

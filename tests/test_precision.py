@@ -1,0 +1,40 @@
+"""bf16-mixed on the CPU with every loss strategy: finite losses, and both networks move."""
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+
+from lightning_gan.gan import GAN
+from lightning_gan.losses import (
+    HingeLoss,
+    LeastSquaresLoss,
+    MinimaxLoss,
+    NonSaturatingLoss,
+    WassersteinGPLoss,
+    WassersteinLoss,
+)
+from tests.toy import ToyConditionalGenerator, ToyData, ToyDiscriminator
+
+LOSSES = [MinimaxLoss, NonSaturatingLoss, LeastSquaresLoss, WassersteinLoss, WassersteinGPLoss, HingeLoss]
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda c: c.__name__)
+def test_bf16_mixed_trains_with_every_loss(tmp_path, loss) -> None:
+    torch.manual_seed(0)
+    model = GAN(ToyConditionalGenerator(), ToyDiscriminator(2), loss=loss(), reconstruction_weight=10.0,
+                g_gradient_clip_val=1.0, d_gradient_clip_val=1.0)  # fmt: skip
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer = Trainer(accelerator="cpu", precision="bf16-mixed", max_steps=6, logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(model, ToyData(conditional=True))
+    logged = trainer.logged_metrics
+    for key in ("train/discrim_loss", "train/gen_loss_GAN", "train/gen_loss_L1"):
+        assert torch.isfinite(logged[key]), key
+    for prefix in ("generator.", "discriminator."):
+        moved = [
+            not torch.equal(before[k], v)
+            for k, v in model.state_dict().items()
+            if k.startswith(prefix) and v.is_floating_point()
+        ]
+        assert any(moved), prefix
+    assert all(torch.isfinite(p).all() for p in model.parameters())

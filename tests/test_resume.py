@@ -1,0 +1,121 @@
+"""Checkpoints and resume: exact continuation, command-line values winning over the checkpoint's, atomic writes,
+and a complete checkpoint left by SIGTERM / Ctrl-C during a real run."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from lightning_gan.checkpoint import atomic_torch_save
+from lightning_gan.cli import main
+from tests.conftest import ROOT
+
+TOY = "tests/configs/toy.yaml"
+
+
+def fit(root: Path, *extra: str):
+    return main(["fit", "--config", TOY, "--trainer.default_root_dir", str(root), *extra])
+
+
+def last_checkpoint(root: Path, version: int = 0) -> Path:
+    return root / "csv" / f"version_{version}" / "checkpoints" / "last.ckpt"
+
+
+def assert_same_training_state(a: dict, b: dict) -> None:
+    assert a["global_step"] == b["global_step"] and a["epoch"] == b["epoch"]
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    for opt_a, opt_b in zip(a["optimizer_states"], b["optimizer_states"], strict=True):
+        assert opt_a["param_groups"] == opt_b["param_groups"]
+        for index, state in opt_a["state"].items():
+            for name, value in state.items():
+                assert torch.equal(value, opt_b["state"][index][name]), (index, name)
+    assert a["lr_schedulers"] == b["lr_schedulers"]
+
+
+def test_resume_continues_the_same_run_bit_for_bit(tmp_path) -> None:
+    """4 epochs in one run == 2 epochs, then resume from last.ckpt for 2 more: same weights (G, D, EMA), same
+    optimizer and scheduler states, same counters. Exact because each epoch's randomness is seeded from (seed, rank,
+    epoch) and the checkpoint is taken at an epoch boundary."""
+    fit(tmp_path / "straight", "--trainer.max_epochs", "4")
+    fit(tmp_path / "resumed", "--trainer.max_epochs", "2")
+    fit(tmp_path / "resumed", "--trainer.max_epochs", "4", "--ckpt_path", str(last_checkpoint(tmp_path / "resumed")))
+    straight = torch.load(last_checkpoint(tmp_path / "straight"), weights_only=False)
+    resumed = torch.load(last_checkpoint(tmp_path / "resumed", version=1), weights_only=False)
+    assert straight["global_step"] == 4 * 8 * 2
+    assert any(k.startswith("generator_ema.") for k in straight["state_dict"])
+    assert_same_training_state(straight, resumed)
+
+
+def test_command_line_values_win_over_the_checkpoint_on_resume(tmp_path) -> None:
+    fit(tmp_path / "a", "--trainer.max_epochs", "1")
+    cli = fit(
+        tmp_path / "a",
+        "--trainer.max_epochs", "2",
+        "--ckpt_path", str(last_checkpoint(tmp_path / "a")),
+        "--model.reconstruction_weight", "3.0",
+        "--model.g_optimizer.init_args.lr", "0.5",
+    )  # fmt: skip
+    assert cli.model.hparams.reconstruction_weight == 3.0
+    # lr 0.5 from the command line (not the checkpoint's 0.005), halved once by StepLR at the end of epoch 2.
+    assert cli.trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.25)
+    assert cli.trainer.optimizers[1].param_groups[0]["lr"] == pytest.approx(0.01)  # D: not given, restored
+    # Values not given on the command line come from the checkpoint, so the architecture matches the weights.
+    assert cli.trainer.global_step == 2 * 8 * 2
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    atomic_torch_save({"step": 1}, path)
+
+    def crash_midway(obj, f):
+        f.write(b"partial bytes")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash_midway)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_torch_save({"step": 2}, path)
+    monkeypatch.undo()
+    assert torch.load(path) == {"step": 1}  # the old checkpoint is intact
+    assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]  # and no temporary file is left behind
+
+
+def test_cli_installs_the_atomic_writer(tmp_path) -> None:
+    cli = main(["--config", TOY, "--trainer.default_root_dir", str(tmp_path)], run=False)
+    from lightning_gan.checkpoint import AtomicCheckpointIO
+
+    assert isinstance(cli.trainer.strategy.checkpoint_io, AtomicCheckpointIO)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_signal_during_fit_leaves_a_complete_resumable_checkpoint(tmp_path, signum: int) -> None:
+    root = tmp_path / "runs"
+    args = [
+        sys.executable, "-m", "lightning_gan", "fit", "--config", TOY, "--trainer.default_root_dir", str(root),
+        "--trainer.max_epochs", "100000",
+    ]  # fmt: skip
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    checkpoints = root / "csv" / "version_0" / "checkpoints"
+    deadline = time.monotonic() + 120
+    while not (checkpoints / "last.ckpt").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    if not (checkpoints / "last.ckpt").exists():
+        process.kill()
+        pytest.fail(f"no checkpoint appeared: {process.communicate()[0][-3000:]}")
+    time.sleep(1.0)  # well into a later epoch
+    process.send_signal(signum)
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode != 0 or "Received SIGTERM" in output or signum == signal.SIGINT
+    assert not list(checkpoints.glob(".*tmp")), "a temporary checkpoint file was left behind"
+    checkpoint = torch.load(checkpoints / "last.ckpt", weights_only=False)
+    interrupted_at = checkpoint["global_step"]
+    assert interrupted_at > 0
+    # Resuming from it continues the run.
+    cli = main(["fit", "--config", TOY, "--trainer.default_root_dir", str(tmp_path / "resume"),
+                "--trainer.max_epochs", str(checkpoint["epoch"] + 2), "--ckpt_path", str(checkpoints / "last.ckpt")])  # fmt: skip
+    assert cli.trainer.global_step > interrupted_at

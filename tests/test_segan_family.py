@@ -1,0 +1,216 @@
+"""The SEGAN configs end to end: the paper config's numbers, the VBN reference callback, enhancing files of any length
+and rate with ``predict``, and a short fit that enhances."""
+
+import copy
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+from lightning import Trainer
+from torch import Tensor, nn
+
+from lightning_gan.audio import DeEmphasis
+from lightning_gan.callbacks import PredictionWriter
+from lightning_gan.cli import main
+from lightning_gan.data.speech import NoisyCleanSpeechDataModule
+from lightning_gan.gan import GAN
+from lightning_gan.inference import OverlapAdd
+from lightning_gan.losses import LeastSquaresLoss
+from lightning_gan.nets.segan import SEGANDiscriminator
+from lightning_gan.reference_batch import VirtualBatchNormReference
+from tests.conftest import CONFIGS, ROOT
+
+PAPER = CONFIGS / "segan_voicebank.yaml"
+DEMO = CONFIGS / "segan_demo.yaml"
+DEMO_DATA = ROOT / "data" / "speech_demo"
+WINDOW = 1024
+
+# The demo config at test size: 4 layers of at most 32 maps on 1024-sample windows (a multiple of 2**4).
+TINY = [
+    "--model.generator.init_args.channels", "[8, 16, 16, 32]",
+    "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
+    "--data.init_args.window", str(WINDOW),
+    "--data.init_args.hop", str(WINDOW // 2),
+    "--data.init_args.batch_size", "8",
+    "--data.init_args.num_workers", "0",
+    "--data.init_args.cache_dir", "null",
+    "--data.init_args.val_speakers", "[p005]",
+    "--trainer.logger", "false",
+    "--trainer.enable_progress_bar", "false",
+    "--trainer.enable_model_summary", "false",
+    "--trainer.num_sanity_val_steps", "0",
+    "--trainer.accelerator", "cpu",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few demo utterances in the VoiceBank layout: 3 training, 1 validation (p005), 1 test file."""
+    root = tmp_path_factory.mktemp("corpus")
+    files = {"trainset": ["p001_001", "p002_001", "p003_001", "p005_001"], "testset": ["p006_001"]}
+    for split, names in files.items():
+        for kind in ("clean", "noisy"):
+            folder = root / f"{kind}_{split}_wav"
+            folder.mkdir()
+            for name in names:
+                shutil.copy(DEMO_DATA / f"{kind}_{split}_wav" / f"{name}.wav", folder / f"{name}.wav")
+    return root
+
+
+def tiny_args(corpus: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "--config", str(DEMO), *TINY,
+        "--data.init_args.root", str(corpus),
+        "--trainer.default_root_dir", str(tmp_path / "runs"),
+        *extra,
+    ]  # fmt: skip
+
+
+def references(discriminator: nn.Module) -> list[Tensor]:
+    return [t.clone() for norm in discriminator.norms for t in (norm.reference_mean, norm.reference_mean_sq)]
+
+
+# ---------------------------------------------------------------------------------------------------- paper config
+def test_paper_config_has_the_paper_settings() -> None:
+    # On the meta device: the counts need no memory and no initialisation (the real build takes 8-40 s here).
+    with torch.device("meta"):
+        cli = main(["--config", str(PAPER), "--trainer.logger", "false"], run=False)
+    model = cli.model
+    assert sum(p.numel() for p in model.generator.parameters()) == 73_100_049
+    assert sum(p.numel() for p in model.discriminator.parameters()) == 24_373_081
+    assert model.generator.kernel_size == 31 and model.discriminator.window == 16384
+    assert model.discriminator.act.negative_slope == 0.3
+    assert isinstance(model.loss, LeastSquaresLoss)
+    assert model.hparams.reconstruction_weight == 100 and model.hparams.n_critic == 1
+    for build in (model.g_optimizer, model.d_optimizer):
+        optimizer = build([nn.Parameter(torch.zeros(1))])
+        assert isinstance(optimizer, torch.optim.RMSprop)
+        assert optimizer.defaults["lr"] == 2e-4 and optimizer.defaults["alpha"] == 0.9
+    assert cli.trainer.max_epochs == 86
+    assert cli.datamodule.batch_size == 100 and cli.datamodule.window == 16384 and cli.datamodule.hop == 8192
+    assert cli.datamodule.pre_emphasis == 0.95 and model.postprocess.coef == 0.95
+    assert (model.inference.window, model.inference.hop) == (16384, 8192)
+    assert set(model.val_metrics.keys()) == {"val/si_sdr", "val/pesq", "val/stoi"}
+    (vbn,) = [c for c in cli.trainer.callbacks if isinstance(c, VirtualBatchNormReference)]
+    assert vbn.size == 100 and vbn.every_n_steps is None
+    assert cli.trainer.checkpoint_callback.monitor == "val/pesq" and cli.trainer.checkpoint_callback.mode == "max"
+
+
+# ---------------------------------------------------------------------------------------------------- VBN reference
+def test_reference_is_the_discriminator_input_of_a_real_batch(corpus: Path) -> None:
+    dm = NoisyCleanSpeechDataModule(str(corpus), window=WINDOW, hop=WINDOW // 2, val_speakers=("p005",), num_workers=0)
+    dm.setup("fit")
+    torch.manual_seed(0)
+    model = GAN(nn.Identity(), SEGANDiscriminator(channels=(8, 16, 16, 32), kernel_size=15, window=WINDOW))
+    VirtualBatchNormReference(size=5, seed=3).on_fit_start(SimpleNamespace(ckpt_path=None, datamodule=dm), model)
+    # What the training loop feeds D for this batch, captured at D's input.
+    batch = dm.reference_batch(5, seed=3)
+    seen: list[Tensor] = []
+    hook = model.discriminator.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    model.discriminate(batch["real"], batch["condition"])
+    hook.remove()
+    for order in (seen[0], torch.cat([batch["real"], batch["condition"]], 1)):
+        expected = copy.deepcopy(model.discriminator)
+        expected.set_reference(order)
+        pairs = zip(references(model.discriminator), references(expected), strict=True)
+        same = all(torch.equal(a, b) for a, b in pairs)
+        assert same == (order is seen[0])  # equal to the loop's input, not to the swapped one
+    assert int(model.discriminator.norms[0].reference_batch_size) == 5
+
+
+def test_reference_needs_a_datamodule_that_draws_one() -> None:
+    model = GAN(nn.Identity(), SEGANDiscriminator(channels=(8,), window=WINDOW))
+    with pytest.raises(ValueError, match="reference_batch"):
+        VirtualBatchNormReference().on_fit_start(SimpleNamespace(ckpt_path=None, datamodule=object()), model)
+    with pytest.raises(ValueError, match="size"):
+        VirtualBatchNormReference(size=0)
+
+
+def test_reference_is_set_at_fit_start_saved_and_kept_on_resume(corpus: Path, tmp_path: Path) -> None:
+    fit = ["--trainer.limit_train_batches", "1", "--trainer.limit_val_batches", "1"]
+    cli = main(["fit", *tiny_args(corpus, tmp_path, *fit, "--trainer.max_epochs", "1")])
+    reference = references(cli.model.discriminator)
+    assert all(t.abs().sum() > 0 for t in reference)  # changed from the initial zeros
+    last = tmp_path / "runs" / "checkpoints" / "last.ckpt"
+    loaded = GAN.load_from_checkpoint(last)
+    assert loaded.discriminator.has_reference
+    for a, b in zip(references(loaded.discriminator), reference, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    # Resuming keeps the checkpoint's reference (D has trained since it was drawn, so a redraw would differ).
+    resumed = main(["fit", *tiny_args(corpus, tmp_path, *fit, "--trainer.max_epochs", "2", "--ckpt_path", str(last))])
+    for a, b in zip(references(resumed.model.discriminator), reference, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------------------------------------------- predict
+def write_inputs(folder: Path) -> dict[str, tuple[int, int]]:
+    """Odd-length noise-like inputs: ``{name: (frames, rate)}``."""
+    rng = np.random.default_rng(0)
+    inputs = {
+        "short": (WINDOW // 2 + 37, 16000),  # shorter than one window
+        "long": (10 * WINDOW + 333, 16000),  # longer than ten windows
+        "fast": (3 * WINDOW + 1000, 48000),  # 48 kHz, resampled to the model's 16 kHz; 4072 % 3 != 0
+    }
+    folder.mkdir(parents=True)
+    for name, (frames, rate) in inputs.items():
+        soundfile.write(folder / f"{name}.wav", rng.uniform(-0.3, 0.3, frames), rate, subtype="PCM_16")
+    return inputs
+
+
+# PredictionWriter(audio_rate="input") resamples back without trimming to the file's own frame count, so a 48 kHz
+# input of 4072 frames comes back with 4074 (ceil(ceil(4072 / 3) * 3)); the batch does not carry that count yet.
+INPUT_RATE_LENGTH = pytest.mark.xfail(reason="writer does not trim to the original frame count", strict=True)
+
+
+@pytest.mark.parametrize("audio_rate", ["model", pytest.param("input", marks=INPUT_RATE_LENGTH)])
+def test_predict_writes_one_wav_per_input_with_its_name_and_length(
+    corpus: Path, tmp_path: Path, audio_rate: str
+) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    writer = tmp_path / "writer.yaml"
+    writer.write_text(
+        "trainer:\n  callbacks:\n    - class_path: lightning_gan.callbacks.PredictionWriter\n      init_args:\n"
+        f"        output_dir: {tmp_path / 'out'}\n        audio_rate: {audio_rate}\n"
+    )
+    predict_dir = ["--data.init_args.predict_dir", str(tmp_path / "in")]
+    main(["predict", *tiny_args(corpus, tmp_path, "--config", str(writer), *predict_dir)])
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted(f"{name}.wav" for name in inputs)
+    for name, (frames, rate) in inputs.items():
+        info = soundfile.info(tmp_path / "out" / f"{name}.wav")
+        assert info.subtype == "PCM_16" and info.channels == 1
+        if audio_rate == "input":
+            assert (info.samplerate, info.frames) == (rate, frames)
+        else:
+            assert (info.samplerate, info.frames) == (16000, -(-frames * 16000 // rate))
+
+
+def test_identity_generator_through_predict_gives_back_the_input(tmp_path: Path) -> None:
+    """Pre-emphasis, overlap-add, de-emphasis and the 16-bit writer together are transparent."""
+    inputs = {name: spec for name, spec in write_inputs(tmp_path / "in").items() if spec[1] == 16000}
+    dm = NoisyCleanSpeechDataModule(str(tmp_path), window=WINDOW, predict_dir=str(tmp_path / "in"), num_workers=0)
+    model = GAN(nn.Identity(), nn.Identity(), inference=OverlapAdd(WINDOW, WINDOW // 2), postprocess=DeEmphasis(0.95))
+    trainer = Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
+        callbacks=[PredictionWriter(str(tmp_path / "out"))], default_root_dir=str(tmp_path),
+    )  # fmt: skip
+    trainer.predict(model, datamodule=dm, return_predictions=False)
+    for name in inputs:
+        original, _ = soundfile.read(tmp_path / "in" / f"{name}.wav", dtype="int16")
+        enhanced, _ = soundfile.read(tmp_path / "out" / f"{name}.wav", dtype="int16")
+        assert enhanced.shape == original.shape
+        assert np.abs(enhanced.astype(int) - original).max() <= 1  # at most one 16-bit step
+
+
+# ---------------------------------------------------------------------------------------------------- training
+def test_a_short_fit_improves_si_sdr(corpus: Path, tmp_path: Path) -> None:
+    args = tiny_args(corpus, tmp_path, "--model.g_optimizer.init_args.lr", "0.002")
+    before = main(["validate", *args]).trainer.callback_metrics
+    fitted = main(["fit", *args, "--trainer.max_epochs", "3", "--trainer.check_val_every_n_epoch", "3"])
+    after = fitted.trainer.callback_metrics
+    print({k: float(v) for k, v in {**before, **after}.items() if "si_sdr" in k})
+    assert float(after["val/si_sdr"]) > float(before["val/si_sdr"]) + 10.0
