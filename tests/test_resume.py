@@ -116,6 +116,6 @@ def test_signal_during_fit_leaves_a_complete_resumable_checkpoint(tmp_path, sign
     interrupted_at = checkpoint["global_step"]
     assert interrupted_at > 0
     # Resuming from it continues the run.
-    cli = main(["fit", "--config", TOY, "--trainer.default_root_dir", str(tmp_path / "resume"),
-                "--trainer.max_epochs", str(checkpoint["epoch"] + 2), "--ckpt_path", str(checkpoints / "last.ckpt")])  # fmt: skip
+    resume = ["--trainer.max_epochs", str(checkpoint["epoch"] + 2), "--ckpt_path", str(checkpoints / "last.ckpt")]
+    cli = main(["fit", "--config", TOY, "--trainer.default_root_dir", str(tmp_path / "resume"), *resume])
     assert cli.trainer.global_step > interrupted_at
