@@ -18,9 +18,26 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 
-from lightning_gan.cli import run_directory
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import resample, write_wav
+
+
+def run_directory(trainer: Trainer) -> Path:
+    """The folder of this run, which holds ``checkpoints/``, ``config.yaml`` and ``samples/``.
+
+    The parent of the checkpoint folder, resolved as ``ModelCheckpoint`` resolves it when it has no ``dirpath``
+    (``<save_dir>/<logger name>/<version>`` of the first logger, e.g. ``runs/x/lightning_gan/<wandb run id>``), so
+    it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone.
+    """
+    checkpoint = trainer.checkpoint_callback
+    if checkpoint is not None and getattr(checkpoint, "dirpath", None):
+        return Path(checkpoint.dirpath).parent
+    if trainer.loggers:
+        logger = trainer.loggers[0]
+        save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
+        version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+        return Path(save_dir) / str(logger.name) / version
+    return Path(trainer.default_root_dir)
 
 
 def make_grid(images: Tensor, nrow: int, padding: int = 2, pad_value: float = 1.0) -> Tensor:
@@ -164,24 +181,34 @@ class SampleLogger(Callback):
 class PredictionWriter(BasePredictionWriter):
     """Write each prediction to ``output_dir`` under its input's file name.
 
+    Always present: the CLI adds it, configured at the top level of a config or on the command line as
+    ``--prediction_writer.output_dir DIR`` (default: ``<trainer.default_root_dir>/predictions``).
+
     Images (4-D outputs) are written in the format their name's extension says, from [-1, 1] (the training
     normalisation) to 8-bit. Audio (3-D outputs) is written as 16-bit PCM WAV, trimmed to the input's length
     (batch key ``length``), at the model's ``sample_rate`` or, with ``audio_rate="input"``, resampled back to each
     input file's own rate (batch key ``sample_rate``).
 
     Args:
-        output_dir: the folder to write into (created if missing).
+        output_dir: the folder to write into (created if missing); ``None``: ``<default_root_dir>/predictions``.
         sample_rate: the model's audio rate.
         audio_rate: ``"model"`` (default: 16 kHz for SEGAN) or ``"input"``.
     """
 
     def __init__(
-        self, output_dir: str = "predictions", sample_rate: int = 16000, audio_rate: Literal["model", "input"] = "model"
+        self,
+        output_dir: str | None = None,
+        sample_rate: int = 16000,
+        audio_rate: Literal["model", "input"] = "model",
     ) -> None:
         super().__init__(write_interval="batch")
-        self.output_dir = Path(output_dir)
+        self.output_dir = Path(output_dir) if output_dir is not None else None
         self.sample_rate = sample_rate
         self.audio_rate = audio_rate
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        if self.output_dir is None:
+            self.output_dir = Path(trainer.default_root_dir) / "predictions"
 
     def write_on_batch_end(
         self,

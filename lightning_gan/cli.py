@@ -16,7 +16,6 @@ with three changes to its defaults, each for a pitfall listed in ``shared/refere
 import netrc
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from jsonargparse import Namespace, set_parsing_settings
@@ -26,26 +25,9 @@ from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info
 
+from lightning_gan.callbacks import PredictionWriter, run_directory
 from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.gan import GAN
-
-
-def run_directory(trainer: Trainer) -> Path:
-    """The folder of this run, which holds ``checkpoints/``, ``config.yaml`` and ``samples/``.
-
-    The parent of the checkpoint folder, resolved as ``ModelCheckpoint`` resolves it when it has no ``dirpath``
-    (``<save_dir>/<logger name>/<version>`` of the first logger, e.g. ``runs/x/lightning_gan/<wandb run id>``), so
-    it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone.
-    """
-    checkpoint = trainer.checkpoint_callback
-    if checkpoint is not None and getattr(checkpoint, "dirpath", None):
-        return Path(checkpoint.dirpath).parent
-    if trainer.loggers:
-        logger = trainer.loggers[0]
-        save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
-        version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
-        return Path(save_dir) / str(logger.name) / version
-    return Path(trainer.default_root_dir)
 
 
 class RunConfigCallback(SaveConfigCallback):
@@ -106,6 +88,10 @@ class GANCLI(LightningCLI):
             return
         updated = self._subcommand_parsers[subcommand].parse_args(explicit, namespace=self.config[subcommand].clone())
         self.config[subcommand] = updated
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        # Every subcommand has a prediction writer: `predict ... --prediction_writer.output_dir DIR`.
+        parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
@@ -212,4 +198,4 @@ def main(args: list[str] | None = None, run: bool = True) -> GANCLI:
     return GANCLI(args=args, run=run)
 
 
-__all__ = ["GANCLI", "LightningDataModule", "RunConfigCallback", "main", "run_directory"]
+__all__ = ["GANCLI", "RunConfigCallback", "main"]

@@ -114,3 +114,15 @@ def test_bad_input_exits_non_zero_naming_the_problem(args: list[str], expected: 
     assert result.returncode != 0
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_predict_writes_one_image_per_requested_sample(tmp_path: Path) -> None:
+    config = CONFIGS / "dcgan_digits.yaml"
+    main(["fit", *tiny_args(config, tmp_path)])
+    (run,) = run_dirs(tmp_path)
+    out = tmp_path / "generated"
+    main(["predict", "--config", str(config), *TINY["dcgan_digits"], "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
+          "--data.init_args.num_predict", "10", "--prediction_writer.output_dir", str(out),
+          "--trainer.default_root_dir", str(tmp_path / "runs")])  # fmt: skip
+    written = sorted(p.name for p in out.iterdir())
+    assert written == [f"sample_{i:05d}.png" for i in range(10)]

@@ -24,7 +24,7 @@ class _Reals(Dataset):
         return {"real": self.images[index]}
 
 
-class _SampleNames(Dataset):
+class SampleNames(Dataset):
     """Predict for an unconditional model: one item per image to draw, named ``sample_00000.png`` ..."""
 
     def __init__(self, count: int) -> None:
@@ -74,4 +74,4 @@ class DigitsDataModule(LightningDataModule):
         return DataLoader(_Reals(self.images), batch_size=self.batch_size, shuffle=True, drop_last=True)
 
     def predict_dataloader(self) -> DataLoader:
-        return DataLoader(_SampleNames(self.num_predict), batch_size=self.batch_size)
+        return DataLoader(SampleNames(self.num_predict), batch_size=self.batch_size)

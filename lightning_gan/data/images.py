@@ -1,0 +1,98 @@
+"""Unconditional image data: a folder of pictures, for DCGAN-style noise-to-image training on your own images.
+
+Each image is resized so its short side is ``image_size`` (bicubic), centre-cropped to ``image_size`` squared,
+optionally flipped at random, and mapped to [-1, 1] (the generator's tanh range), as the DCGAN reference pipeline
+(``Resize`` + ``CenterCrop`` + ``Normalize(0.5, 0.5)``) does.
+"""
+
+from pathlib import Path
+
+import torch
+from lightning.pytorch import LightningDataModule
+from PIL import Image
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from lightning_gan.data.digits import SampleNames
+from lightning_gan.data.image_folder import list_images, load_image, pil_to_tensor
+
+
+def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
+    """Scale the short side to ``size`` (bicubic), then crop the centre ``size`` x ``size``."""
+    w, h = img.size
+    scale = size / min(w, h)
+    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BICUBIC)
+    w, h = img.size
+    left, top = (w - size) // 2, (h - size) // 2
+    return img.crop((left, top, left + size, top + size))
+
+
+class ImageFiles(Dataset):
+    """``{"real": C x S x S}`` items from image files; ``flip`` mirrors half of them at random."""
+
+    def __init__(self, files: list[Path], image_size: int, channels: int, flip: bool) -> None:
+        self.files, self.image_size, self.channels, self.flip = files, image_size, channels, flip
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        image = pil_to_tensor(resize_center_crop(load_image(self.files[index], self.channels), self.image_size))
+        if self.flip and torch.rand(()) < 0.5:
+            image = image.flip(-1)
+        return {"real": image}
+
+
+class ImageFolderDataModule(LightningDataModule):
+    """Batches ``{"real": N x C x S x S}`` from every image directly inside ``root`` (png, jpg, bmp, tif, webp).
+
+    Args:
+        root: the folder of images.
+        image_size: side of the square training images (a power of two for DCGAN: 64 in the paper).
+        channels: 1 (grayscale) or 3 (RGB); images are converted on load.
+        flip: random horizontal flips.
+        batch_size: images per batch (128 in Radford et al. 2016).
+        num_workers: DataLoader worker processes.
+        num_predict: how many images ``predict`` draws.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        image_size: int = 64,
+        channels: int = 3,
+        flip: bool = False,
+        batch_size: int = 128,
+        num_workers: int = 4,
+        num_predict: int = 64,
+    ) -> None:
+        super().__init__()
+        self.root = Path(root)
+        self.image_size, self.real_channels, self.flip = image_size, channels, flip
+        self.batch_size, self.num_workers, self.num_predict = batch_size, num_workers, num_predict
+        self.files: list[Path] = []
+
+    def setup(self, stage: str) -> None:
+        if stage == "predict":
+            return
+        self.files = list_images(self.root)
+        if not self.files:
+            raise FileNotFoundError(f"No images (png, jpg, jpeg, bmp, tif, tiff, webp) found in {self.root}.")
+        if len(self.files) < self.batch_size:
+            raise ValueError(
+                f"{self.root} holds {len(self.files)} images, fewer than one batch (batch_size={self.batch_size})."
+            )
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(
+            ImageFiles(self.files, self.image_size, self.real_channels, self.flip),
+            batch_size=self.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+        )
+
+    def predict_dataloader(self) -> DataLoader:
+        return DataLoader(SampleNames(self.num_predict), batch_size=self.batch_size)
