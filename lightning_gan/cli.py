@@ -16,6 +16,7 @@ with three changes to its defaults, each for a pitfall listed in ``shared/refere
 import netrc
 import os
 import sys
+import warnings
 from typing import Any
 
 from jsonargparse import Namespace, set_parsing_settings
@@ -24,6 +25,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info
+from omegaconf import OmegaConf
 
 from lightning_gan.callbacks import PredictionWriter, run_directory
 from lightning_gan.checkpoint import AtomicCheckpointIO
@@ -58,6 +60,13 @@ def _wandb_has_credentials() -> bool:
 # omegaconf+ resolves on the main parser, where a subcommand's keys sit under `fit.` etc.; converting each file's
 # absolute `${data.x}` into a path relative to the file's root keeps configs readable and correct in both modes.
 set_parsing_settings(omegaconf_absolute_to_relative_paths=True)
+
+# `${add:a,b}` in configs, e.g. a conditional discriminator's in_channels = condition + real channels, so channel
+# counts come from the data module in one place. (omegaconf 2.4 deprecates register_new_resolver in favour of a
+# register_resolver whose 2.1-2.3 namesake has another signature, so keep the old name and silence the warning.)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    OmegaConf.register_new_resolver("add", lambda *values: sum(values), replace=True)
 _SUBCOMMAND_PARSER_KWARGS = {name: {"parser_mode": "omegaconf+"} for name in ("fit", "validate", "test", "predict")}
 
 

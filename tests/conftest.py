@@ -1,8 +1,15 @@
 """Shared test setup: W&B offline and confined to the test's temp dir; helpers to run the CLI."""
 
+import os
 from pathlib import Path
 
 import pytest
+import torch
+
+# One intra-op thread for the in-process runs and every subprocess they start: the nets here are tiny, and on a
+# shared 2-core machine OpenMP threads waiting on each other made a tiny fit ~20x slower (26 s vs 1.2 s).
+os.environ["OMP_NUM_THREADS"] = "1"
+torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

@@ -17,9 +17,19 @@ EXPERIMENTS = sorted(p for p in CONFIGS.glob("*.yaml"))
 PIECES = sorted((CONFIGS / "trainer").glob("*.yaml"))
 
 # Per experiment config: overrides that make one real epoch take seconds on a CPU (same code path, tiny sizes).
+PIX2PIX_ON_DEMO = [  # the 256-px recipes on the bundled 64-px demo pairs, tiny widths
+    "--data.init_args.root", "data/pix2pix_demo",
+    "--data.init_args.load_size", "72", "--data.init_args.crop_size", "64",
+    "--model.generator.init_args.num_downs", "6", "--model.generator.init_args.ngf", "4",
+    "--model.discriminator.init_args.ndf", "4", "--model.inference.init_args.multiple", "64",
+    "--data.init_args.num_workers", "0",
+]  # fmt: skip
 TINY = {
     "dcgan_digits": ["--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8"],
-}
+    "pix2pix_demo": ["--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4",
+                     "--data.init_args.num_workers", "0"],
+    **{f"pix2pix_{name}": PIX2PIX_ON_DEMO for name in ("facades", "edges2shoes", "maps", "cityscapes")},
+}  # fmt: skip
 
 
 def tiny_args(config: Path, tmp_path: Path) -> list[str]:

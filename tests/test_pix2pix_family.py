@@ -28,6 +28,16 @@ DEMO = ROOT / "data" / "pix2pix_demo"
 BASE_LR = 2e-4
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny networks run many tiny ops; with 2 OpenMP threads on a busy shared CPU each op can wait a scheduler
+    time slice for its second thread (a 4-epoch tiny fit: 26 s with 2 threads, 1.2 s with 1)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 # ----------------------------------------------------------------------------------------------- learning-rate decay
 def _lr_per_epoch(scheduler: LinearDecay, optimizer: torch.optim.Optimizer, epochs: int) -> list[float]:
     """The rate used in each epoch 1..epochs when the scheduler steps after every epoch, as GAN does."""
@@ -44,7 +54,10 @@ def _adam() -> torch.optim.Optimizer:
 
 
 # reference/pix2pix.md section 6, printed to 5 significant digits by the reference's own scheduler.
-@pytest.mark.parametrize(("epoch", "expected"), [(1, 2e-4), (100, 2e-4), (101, 1.9802e-4), (150, 1.0099e-4), (200, 1.98e-6)])
+REFERENCE_LR = [(1, 2e-4), (100, 2e-4), (101, 1.9802e-4), (150, 1.0099e-4), (200, 1.98e-6)]
+
+
+@pytest.mark.parametrize(("epoch", "expected"), REFERENCE_LR)
 def test_linear_decay_matches_the_reference_schedule(epoch: int, expected: float) -> None:
     optimizer = _adam()
     rates = _lr_per_epoch(LinearDecay(optimizer, constant_epochs=100, decay_epochs=100), optimizer, 200)
@@ -110,10 +123,10 @@ def test_facades_config_is_the_reference_recipe() -> None:
     assert isinstance(model.inference, PadToMultiple) and model.inference.multiple == 256
     assert set(model.val_metrics.keys()) == {"val/l1", "val/psnr", "val/ssim"}
     assert model.val_metrics["val/psnr"].data_range == 2.0
-    (checkpoint,) = [c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)]
-    assert (checkpoint.monitor, checkpoint.mode, checkpoint.save_last) == ("val/psnr", "max", True)
-    (writer,) = [c for c in trainer.callbacks if isinstance(c, PredictionWriter)]
-    assert writer.output_dir == Path("runs/pix2pix_facades/predictions")
+    best, latest = [c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)]
+    assert (best.monitor, best.mode, best.save_top_k) == ("val/psnr", "max", 1)
+    assert (latest.monitor, latest.save_last) == (None, "link")  # last.ckpt follows every epoch, not only the best
+    assert len([c for c in trainer.callbacks if isinstance(c, PredictionWriter)]) == 1  # the CLI's, no duplicate
 
 
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -170,11 +183,11 @@ def test_each_experiment_differs_from_facades_only_in_its_data_and_budget(name: 
 
 
 # ------------------------------------------------------------------------------------------ runs through the CLI
-def _tiny(tmp_path: Path, *extra: str) -> list[str]:
-    """The demo config with ngf/ndf 4 and no logger, writing into tmp_path; `extra` overrides come last."""
+def _tiny(tmp_path: Path, *extra: str, ngf: int = 4) -> list[str]:
+    """The demo config with small networks and no logger, writing into tmp_path; `extra` overrides come last."""
     return [
         "--config", str(CONFIGS / "pix2pix_demo.yaml"),
-        "--model.generator.init_args.ngf", "4",
+        "--model.generator.init_args.ngf", str(ngf),
         "--model.discriminator.init_args.ndf", "4",
         "--trainer.default_root_dir", str(tmp_path / "run"),
         "--trainer.logger", "false",
@@ -197,23 +210,23 @@ def test_short_fit_lowers_validation_l1_and_decays_the_learning_rate(tmp_path: P
     root = tmp_path / "pairs"
     _copy_pairs(DEMO / "train", root / "train", 8)
     _copy_pairs(DEMO / "val", root / "val", 4)
-    data = ["--data.init_args.root", str(root), "--data.init_args.batch_size", "4", "--data.init_args.eval_batch_size", "4"]
-    schedule = [f"--model.{n}_scheduler.init_args.{k}" for n in "gd" for k in ("constant_epochs", "decay_epochs")]
+    lr = 2e-3  # 10x the reference's, so that 40 steps (20 epochs of 2 batches) are enough
+    overrides = ["--data.init_args.root", str(root), "--data.init_args.batch_size", "4"]
+    for net in ("g", "d"):
+        overrides += [f"--model.{net}_optimizer.init_args.lr", str(lr)]
+        overrides += [f"--model.{net}_scheduler.init_args.constant_epochs", "10"]
+        overrides += [f"--model.{net}_scheduler.init_args.decay_epochs", "10"]
 
-    untrained = main(["validate", *_tiny(tmp_path / "untrained", *data)])
+    untrained = main(["validate", *_tiny(tmp_path / "untrained", *overrides, ngf=8)])
     before = float(untrained.trainer.callback_metrics["val/l1"])
-
-    epochs = 12
-    overrides = [*data, "--trainer.max_epochs", str(epochs)]
-    for option, value in zip(schedule, ["6", "6"] * 2, strict=True):
-        overrides += [option, value]
-    trained = main(["fit", *_tiny(tmp_path / "trained", *overrides)])
+    trained = main(["fit", *_tiny(tmp_path / "trained", *overrides, "--trainer.max_epochs", "20", ngf=8)])
     after = float(trained.trainer.callback_metrics["val/l1"])
 
+    assert before > 0.3  # an untrained generator is no better than mid-grey (0.33 on these pairs)
     assert after < 0.6 * before, (before, after)
-    # The last epoch (e = 11) ran at 2e-4 * (1 - 6/7); the decay is wired through the GAN's epoch-end step.
-    assert float(trained.trainer.callback_metrics["train/lr_G"]) == pytest.approx(BASE_LR / 7, rel=1e-6)
-    assert float(trained.trainer.callback_metrics["train/lr_D"]) == pytest.approx(BASE_LR / 7, rel=1e-6)
+    # The last epoch (e = 19) ran at lr * (1 - 10/11): the decay is wired through the GAN's epoch-end step.
+    for net in ("G", "D"):
+        assert float(trained.trainer.callback_metrics[f"train/lr_{net}"]) == pytest.approx(lr / 11, rel=1e-6)
 
 
 def _write_image(path: Path, width: int, height: int, seed: int) -> None:
@@ -238,13 +251,15 @@ def test_predict_writes_one_whole_size_file_per_input(tmp_path: Path) -> None:
     for seed, (name, (width, height)) in enumerate(sizes.items()):
         _write_image(inputs / name, width, height, seed)
 
-    main(["predict", *_tiny(tmp_path, "--ckpt_path", str(checkpoint), "--data.init_args.predict_dir", str(inputs))])
+    predict = ["predict", *_tiny(tmp_path, "--ckpt_path", str(checkpoint), "--data.init_args.predict_dir", str(inputs))]
+    main(predict)
+    main([*predict, "--prediction_writer.output_dir", str(tmp_path / "elsewhere")])
 
-    written = tmp_path / "run" / "predictions"
-    assert sorted(p.name for p in written.iterdir()) == sorted(sizes)
-    for name, size in sizes.items():
-        with Image.open(written / name) as image:
-            assert image.size == size and image.mode == "RGB"
+    for written in (tmp_path / "run" / "predictions", tmp_path / "elsewhere"):  # the default, then the override
+        assert sorted(p.name for p in written.iterdir()) == sorted(sizes)
+        for name, size in sizes.items():
+            with Image.open(written / name) as image:
+                assert image.size == size and image.mode == "RGB"
 
 
 def test_data_channels_that_do_not_match_the_networks_fail_at_setup_naming_both(tmp_path: Path) -> None:
