@@ -198,12 +198,18 @@ def _explicit_model_args(args: list[str]) -> list[str]:
     return out
 
 
-def main(args: list[str] | None = None, run: bool = True) -> GANCLI:
+def main(args: list[str] | None = None, run: bool = True) -> Any:
     """Run the CLI (``args`` as on the command line; ``None`` reads ``sys.argv``) and return it.
 
     With ``run=False`` nothing trains: ``main(["--config", "configs/x.yaml"], run=False).model`` and ``.datamodule``
-    are the configured objects.
+    are the configured objects. ``export`` is handled by :func:`lightning_gan.export.main` (it needs a checkpoint,
+    not a config).
     """
+    argv = list(sys.argv[1:] if args is None else args)
+    if run and argv[:1] == ["export"]:
+        from lightning_gan.export import main as export_main
+
+        return export_main(argv[1:])
     return GANCLI(args=args, run=run)
 
 
