@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 Batch = dict[str, Any]
 
 
+_PROGRESS_BAR_KEYS = ("train/discrim_loss", "train/gen_loss_GAN", "train/gen_loss_L1")
+
+
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or inf; raised before any optimizer stepped on it, so the weights are still finite."""
 
@@ -200,12 +203,16 @@ class GAN(LightningModule):
             else:
                 with torch.no_grad():
                     fake = self.generate(condition, n)
-            self._discriminator_step(opt_d, real, fake.detach(), condition)
-        self._generator_step(opt_g, real, fake, condition)
+            logs = self._discriminator_step(opt_d, real, fake.detach(), condition)
+        logs |= self._generator_step(opt_g, real, fake, condition)
         if self.hparams.scheduler_interval == "step":
             self._step_schedulers()
+        shown = {k: logs.pop(k) for k in _PROGRESS_BAR_KEYS if k in logs}
+        self.log_dict(shown, prog_bar=True, batch_size=n)
+        self.log_dict(logs, batch_size=n)
 
-    def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> None:
+    def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
+        logs: dict[str, Any] = {}
         with self.toggled_optimizer(opt):
             real_scores = self.discriminate(real, condition)
             fake_scores = self.discriminate(fake, condition)
@@ -214,35 +221,38 @@ class GAN(LightningModule):
             penalty = self.loss.penalty(lambda x: self.discriminate(x, condition), real, fake, self._grad_scale())
             if penalty is not None:
                 d_loss = d_loss + penalty
-                self.log("train/gradient_penalty", penalty.detach(), prog_bar=False)
-            self.log("train/discrim_loss", d_loss.detach(), prog_bar=True)
-            self.log("train/d_real", self.loss.probability(real_scores))
-            self.log("train/d_fake", self.loss.probability(fake_scores))
+                logs["train/gradient_penalty"] = penalty.detach()
+            logs["train/discrim_loss"] = d_loss.detach()
+            logs["train/d_real"] = self.loss.probability(real_scores)
+            logs["train/d_fake"] = self.loss.probability(fake_scores)
             if self._finite("discrim_loss", d_loss):
                 opt.zero_grad(set_to_none=True)
                 self.manual_backward(d_loss)
                 opt.step()
                 self.loss.after_discriminator_step(self.discriminator)
-        self.log("train/lr_D", opt.param_groups[0]["lr"])
+        logs["train/lr_D"] = opt.param_groups[0]["lr"]
+        return logs
 
-    def _generator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> None:
+    def _generator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
+        logs: dict[str, Any] = {}
         with self.toggled_optimizer(opt):
             g_adversarial = self.loss.generator_loss(self.discriminate(fake, condition))
             g_loss = g_adversarial
-            self.log("train/gen_loss_GAN", g_adversarial.detach(), prog_bar=True)
+            logs["train/gen_loss_GAN"] = g_adversarial.detach()
             if self.hparams.reconstruction_weight > 0:
                 if condition is None:
                     raise ValueError("`reconstruction_weight` > 0 needs conditional batches with a 'condition' key.")
                 l1 = F.l1_loss(fake.float(), real.float())
                 g_loss = g_loss + self.hparams.reconstruction_weight * l1
-                self.log("train/gen_loss_L1", l1.detach(), prog_bar=True)
+                logs["train/gen_loss_L1"] = l1.detach()
             if self._finite("gen_loss", g_loss):
                 opt.zero_grad(set_to_none=True)
                 self.manual_backward(g_loss)
                 opt.step()
                 if self.generator_ema is not None:
                     self.generator_ema.update_parameters(self.generator)
-        self.log("train/lr_G", opt.param_groups[0]["lr"])
+        logs["train/lr_G"] = opt.param_groups[0]["lr"]
+        return logs
 
     def _finite(self, name: str, value: Tensor) -> bool:
         if torch.isfinite(value).item():
