@@ -187,7 +187,7 @@ class PredictionWriter(BasePredictionWriter):
     Images (4-D outputs) are written in the format their name's extension says, from [-1, 1] (the training
     normalisation) to 8-bit. Audio (3-D outputs) is written as 16-bit PCM WAV, trimmed to the input's length
     (batch key ``length``), at the model's ``sample_rate`` or, with ``audio_rate="input"``, resampled back to each
-    input file's own rate (batch key ``sample_rate``).
+    input file's own rate (batch key ``sample_rate``) and length (``frames``).
 
     Args:
         output_dir: the folder to write into (created if missing); ``None``: ``<default_root_dir>/predictions``.
@@ -234,4 +234,6 @@ class PredictionWriter(BasePredictionWriter):
             if self.audio_rate == "input" and "sample_rate" in prediction:
                 rate = int(prediction["sample_rate"][i])
                 wave = resample(wave, self.sample_rate, rate)
+                if "frames" in prediction:  # resampling rounds lengths up: trim to the file's own frame count
+                    wave = wave[: int(prediction["frames"][i])]
             write_wav(path.with_suffix(".wav"), wave, rate)

@@ -24,7 +24,16 @@ PIX2PIX_ON_DEMO = [  # the 256-px recipes on the bundled 64-px demo pairs, tiny 
     "--model.discriminator.init_args.ndf", "4", "--model.inference.init_args.multiple", "64",
     "--data.init_args.num_workers", "0",
 ]  # fmt: skip
+SEGAN_SMALL = [  # 4 layers of <= 32 maps on 1024-sample windows (a multiple of 2**4)
+    "--model.generator.init_args.channels", "[8, 16, 16, 32]",
+    "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
+    "--data.init_args.window", "1024", "--data.init_args.hop", "512",
+    "--data.init_args.batch_size", "8", "--data.init_args.num_workers", "0",
+]  # fmt: skip
 TINY = {
+    "segan_demo": SEGAN_SMALL,
+    "segan_voicebank": ["--data.init_args.root", "data/speech_demo", "--data.init_args.val_speakers", "[p005]",
+                        *SEGAN_SMALL],
     "dcgan_digits": ["--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8"],
     "pix2pix_demo": ["--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4",
                      "--data.init_args.num_workers", "0"],
@@ -131,7 +140,8 @@ def test_predict_writes_one_image_per_requested_sample(tmp_path: Path) -> None:
     main(["fit", *tiny_args(config, tmp_path)])
     (run,) = run_dirs(tmp_path)
     out = tmp_path / "generated"
-    main(["predict", "--config", str(config), *TINY["dcgan_digits"], "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
+    ckpt = str(run / "checkpoints" / "last.ckpt")
+    main(["predict", "--config", str(config), *TINY["dcgan_digits"], "--ckpt_path", ckpt,
           "--data.init_args.num_predict", "10", "--prediction_writer.output_dir", str(out),
           "--trainer.default_root_dir", str(tmp_path / "runs")])  # fmt: skip
     written = sorted(p.name for p in out.iterdir())

@@ -222,10 +222,10 @@ class SpeechUtterances(Dataset):
 
 
 class SpeechFiles(Dataset):
-    """Any WAV files, for prediction: ``{"condition": 1 x T, "name", "sample_rate": original Hz, "length": T}``.
+    """Any WAV files, for prediction: ``{"condition": 1 x T, "name", "sample_rate", "frames", "length": T}``.
 
-    ``length`` is the number of samples at the model's rate, so the enhanced output can be trimmed to it and, with
-    ``sample_rate``, written back at the file's own rate.
+    ``length`` is the number of samples at the model's rate, so the enhanced output can be trimmed to it; with the
+    file's own ``sample_rate`` and ``frames`` (its length at that rate) it can be written back exactly as long.
     """
 
     def __init__(
@@ -233,7 +233,9 @@ class SpeechFiles(Dataset):
     ) -> None:
         self.files = list(files)
         self.sample_rate, self.coef, self.cache_dir = sample_rate, pre_emphasis, cache_dir
-        self.rates = [wav_info(p)[1] for p in self.files]  # checks every header at setup
+        infos = [wav_info(p) for p in self.files]  # checks every header at setup
+        self.frames = [info[0] for info in infos]
+        self.rates = [info[1] for info in infos]
 
     def __len__(self) -> int:
         return len(self.files)
@@ -245,6 +247,7 @@ class SpeechFiles(Dataset):
             "condition": apply_pre_emphasis(x, self.coef).unsqueeze(0),
             "name": path.stem,
             "sample_rate": self.rates[i],
+            "frames": self.frames[i],
             "length": x.numel(),
         }
 
