@@ -116,7 +116,8 @@ class GANCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         config = self.config[subcommand] if subcommand else self.config
         out: dict[int, dict[str, Any]] = {}
-        for arg in _explicit_model_args(self._raw_args):
+        options = [arg for arg in _explicit_model_args(self._raw_args) if arg.startswith("--model")]  # not values
+        for arg in options:
             key = arg.split("=", 1)[0].removeprefix("--model.")
             for index, name in enumerate(("g_optimizer", "d_optimizer")):
                 prefix = f"{name}.init_args."
