@@ -15,6 +15,7 @@ with three changes to its defaults, each for a pitfall listed in ``shared/refere
 
 import netrc
 import os
+import signal
 import sys
 import warnings
 from typing import Any
@@ -25,8 +26,10 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import OmegaConf
 
+import lightning_gan.strategies  # noqa: F401  (registers the `ddp_separate` strategy name)
 from lightning_gan.callbacks import PredictionWriter, run_directory
 from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.gan import GAN
@@ -211,7 +214,12 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
         from lightning_gan.export import main as export_main
 
         return export_main(argv[1:])
-    return GANCLI(args=args, run=run)
+    try:
+        return GANCLI(args=args, run=run)
+    except SIGTERMException as stopped:
+        # Lightning exits 0 after SIGTERM (once the exception checkpoint is written); a scheduler or a shell `&&`
+        # must not take a terminated run for a finished one, so exit as a process terminated by SIGTERM does.
+        raise SystemExit(128 + signal.SIGTERM) from stopped
 
 
 __all__ = ["GANCLI", "RunConfigCallback", "main"]

@@ -23,6 +23,7 @@ The shipped configs budget in epochs; see README, "Step counting".
 import logging
 import os
 import random
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -138,6 +139,9 @@ class GAN(LightningModule):
         self._input_baseline_logged = {"val": False, "test": False}
         self._base_seed: int | None = None
         self._seeded_epoch: int | None = None
+        # Training-time wrappers of G and D (one DDP each under SeparateDDPStrategy); a plain dict, so they are not
+        # registered as submodules and checkpoints keep the keys of the bare networks.
+        self._wrapped: dict[str, nn.Module] = {}
 
     # ------------------------------------------------------------------ generation
     @property
@@ -163,14 +167,16 @@ class GAN(LightningModule):
     def generate(
         self, condition: Tensor | None = None, batch_size: int | None = None, generator: nn.Module | None = None
     ) -> Tensor:
-        """One forward pass of G (default: the training G) on a batch shaped as in training."""
+        """One forward pass of G (default: the training G, through its DDP wrapper when it has one) on a batch
+        shaped as in training."""
+        call = generator if generator is not None else self._wrapped.get("generator", self.generator)
         generator = generator if generator is not None else self.generator
         if condition is None and batch_size is None:
             raise ValueError("An unconditional generator needs `batch_size`.")
         n = condition.shape[0] if condition is not None else batch_size
         z = self.sample_noise(n, condition, generator)
         inputs = [t for t in (condition, z) if t is not None]
-        return generator(*inputs)
+        return call(*inputs)
 
     def forward(self, condition: Tensor | None = None, batch_size: int | None = None) -> Tensor:
         """Generate whole outputs with the inference generator (EMA when kept) and the inference strategy."""
@@ -179,9 +185,28 @@ class GAN(LightningModule):
             return self.generate(None, batch_size, generator)
         return self.inference(lambda c: self.generate(c, generator=generator), condition)
 
-    def discriminate(self, sample: Tensor, condition: Tensor | None) -> Tensor:
+    def discriminate(self, sample: Tensor, condition: Tensor | None, discriminator: nn.Module | None = None) -> Tensor:
         """D's scores for ``sample``; a conditional D sees ``cat([condition, sample], dim=1)``."""
-        return self.discriminator(sample if condition is None else torch.cat([condition, sample], dim=1))
+        discriminator = discriminator if discriminator is not None else self.discriminator
+        return discriminator(sample if condition is None else torch.cat([condition, sample], dim=1))
+
+    def wrap_networks(self, wrap: Callable[[nn.Module], nn.Module] | None) -> None:
+        """Train G and D through their own wrappers, e.g. one ``DistributedDataParallel`` each (``None``: unwrap).
+
+        Used by :class:`~lightning_gan.strategies.SeparateDDPStrategy`. G's wrapper runs G's training forward; D's
+        wrapper runs the D step's forwards, so each backward all-reduces only the network it trains. G's step
+        scores its fake with the bare D: D's parameters are frozen there, and a DDP forward would wait for their
+        gradients. The gradient penalty also uses the bare D; its gradients reach D's parameters in the same
+        backward, which is all DDP's hooks need.
+        """
+        self._wrapped = (
+            {}
+            if wrap is None
+            else {
+                "generator": wrap(self.generator),
+                "discriminator": wrap(self.discriminator),
+            }
+        )
 
     # ------------------------------------------------------------------ training
     @staticmethod
@@ -213,9 +238,10 @@ class GAN(LightningModule):
 
     def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
         logs: dict[str, Any] = {}
+        discriminator = self._wrapped.get("discriminator", self.discriminator)
         with self.toggled_optimizer(opt):
-            real_scores = self.discriminate(real, condition)
-            fake_scores = self.discriminate(fake, condition)
+            real_scores = self.discriminate(real, condition, discriminator)
+            fake_scores = self.discriminate(fake, condition, discriminator)
             adversarial = self.loss.discriminator_loss(real_scores, fake_scores)
             d_loss = self.hparams.discriminator_loss_weight * adversarial
             penalty = self.loss.penalty(lambda x: self.discriminate(x, condition), real, fake, self._grad_scale())

@@ -26,6 +26,15 @@ Usage::
     python scripts/benchmark.py                          # everything, writes docs/benchmarks.md
     python scripts/benchmark.py --only pix2pix_b1 dcgan --no-write
     python scripts/benchmark.py --only segan_paper --paper-steps 5
+    python scripts/benchmark.py --ablate --only dcgan --output /tmp/ablate.md    # cheap-wins ablation (below)
+    python scripts/benchmark.py --ablate --only pix2pix_b1 --variants channels_last compile --steps 20
+
+``--ablate`` (issue "Take the cheap wins and measure each one on and off") instead times the plain loop alone in
+:data:`VARIANTS`, each switching exactly one thing against the baseline (what ``GAN.training_step`` does today):
+channels_last, the optimizer's foreach / fused implementations, ``zero_grad(set_to_none=False)``, D trainable during
+G's step, a repeated G forward, ``torch.compile`` (steady state and compile time), and cuDNN autotuning (GPU-only,
+listed as not measured). See :func:`ablate_config` for how the timing is kept fair. It writes ``--output`` only when
+given (never ``docs/benchmarks.md`` by default).
 
 Targets (issue "Performance: benchmark every family against a plain PyTorch loop"): Lightning overhead <= 2 % of
 the step; data >= 10x faster than training; pix2pix batch 1 >= 1.3x the reference's 0.92 it/s
@@ -45,6 +54,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -65,6 +75,7 @@ if str(ROOT) not in sys.path:
 from lightning_gan.losses import AdversarialLoss, LeastSquaresLoss, NonSaturatingLoss  # noqa: E402
 
 JSON_PREFIX = "BENCH_JSON "
+DEFAULT_OUTPUT = str(ROOT / "docs" / "benchmarks.md")
 COLUMNS = (
     "config",
     "Lightning samples/s",
@@ -233,40 +244,89 @@ def _set_requires_grad(module: nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-class PlainLoop:
-    """The GAN step of :meth:`lightning_gan.gan.GAN.training_step` (``n_critic`` 1) in plain PyTorch, no logging."""
+@dataclass(frozen=True)
+class LoopOptions:
+    """Switches of :class:`PlainLoop`; the defaults are what ``GAN.training_step`` does (the ablation's baseline).
 
-    def __init__(self, family: Family, generator: nn.Module, discriminator: nn.Module) -> None:
-        self.f = family
+    Attributes:
+        channels_last: networks and 4-D inputs in ``torch.channels_last`` (images only).
+        foreach, fused: passed to the optimizer factory when not ``None``. ``None`` keeps torch's default, which on
+            CPU is the single-tensor for-loop: torch defaults to ``foreach`` only for CUDA/XPU/MTIA parameters.
+        set_to_none: ``zero_grad(set_to_none=...)``.
+        freeze_d_in_g_step: D's parameters ``requires_grad=False`` during G's step, so G's backward skips D's weight
+            gradients (``toggled_optimizer`` does this in ``GAN``).
+        reuse_fake: one G forward per batch, reused by D's step (detached) and G's step; ``False``: D's step gets a
+            ``no_grad`` forward and G's step a second forward with a graph.
+        compile: ``torch.compile`` G and D with this backend (``"inductor"``, the default one; ``"eager"`` only
+            traces, for tests); ``None``: eager PyTorch.
+    """
+
+    channels_last: bool = False
+    foreach: bool | None = None
+    fused: bool | None = None
+    set_to_none: bool = True
+    freeze_d_in_g_step: bool = True
+    reuse_fake: bool = True
+    compile: str | None = None
+
+
+class PlainLoop:
+    """The GAN step of :meth:`lightning_gan.gan.GAN.training_step` (``n_critic`` 1) in plain PyTorch, no logging;
+    ``options`` switch single ingredients for the ablation."""
+
+    def __init__(
+        self, family: Family, generator: nn.Module, discriminator: nn.Module, options: LoopOptions = LoopOptions()
+    ) -> None:
+        self.f, self.options = family, options
         self.g, self.d = generator.train(), discriminator.train()
-        self.opt_g = family.g_optimizer(self.g.parameters())
-        self.opt_d = family.d_optimizer(self.d.parameters())
+        if options.channels_last:
+            self.g, self.d = self.g.to(memory_format=torch.channels_last), self.d.to(memory_format=torch.channels_last)
+        extra = {k: v for k, v in (("foreach", options.foreach), ("fused", options.fused)) if v is not None}
+        self.opt_g = family.g_optimizer(self.g.parameters(), **extra)
+        self.opt_d = family.d_optimizer(self.d.parameters(), **extra)
+        # compiled wrappers share the parameters of self.g / self.d, which stay the ones frozen and optimized
+        self.run_g = torch.compile(self.g, backend=options.compile) if options.compile else self.g
+        self.run_d = torch.compile(self.d, backend=options.compile) if options.compile else self.d
+
+    def _input(self, x: Tensor | None) -> Tensor | None:
+        if x is not None and self.options.channels_last and x.dim() == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
 
     def _discriminate(self, x: Tensor, condition: Tensor | None) -> Tensor:
-        return self.d(x if condition is None else torch.cat([condition, x], dim=1))
+        return self.run_d(x if condition is None else torch.cat([condition, x], dim=1))
 
     def step(self, batch: dict[str, Tensor]) -> float:
-        real, condition = batch["real"], batch.get("condition")
+        o = self.options
+        real, condition = self._input(batch["real"]), self._input(batch.get("condition"))
         latent_shape = getattr(self.g, "latent_shape", None)
         shape = latent_shape(real.shape[0], condition) if latent_shape is not None else None
-        inputs = [t for t in (condition, torch.randn(shape) if shape is not None else None) if t is not None]
-        fake = self.g(*inputs)
+        noise = self._input(torch.randn(shape)) if shape is not None else None
+        inputs = [t for t in (condition, noise) if t is not None]
+        if o.reuse_fake:
+            fake = self.run_g(*inputs)
+            d_fake = fake.detach()
+        else:
+            with torch.no_grad():
+                d_fake = self.run_g(*inputs)
 
         _set_requires_grad(self.g, False)
         d_loss = self.f.discriminator_loss_weight * self.f.loss.discriminator_loss(
-            self._discriminate(real, condition), self._discriminate(fake.detach(), condition)
+            self._discriminate(real, condition), self._discriminate(d_fake, condition)
         )
-        self.opt_d.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=o.set_to_none)
         d_loss.backward()
         self.opt_d.step()
         self.f.loss.after_discriminator_step(self.d)
         _set_requires_grad(self.g, True)
 
-        _set_requires_grad(self.d, False)
+        if not o.reuse_fake:
+            fake = self.run_g(*inputs)
+        _set_requires_grad(self.d, not o.freeze_d_in_g_step)
         g_loss = self.f.loss.generator_loss(self._discriminate(fake, condition))
         if self.f.reconstruction_weight > 0:
             g_loss = g_loss + self.f.reconstruction_weight * F.l1_loss(fake, real)
-        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_g.zero_grad(set_to_none=o.set_to_none)
         g_loss.backward()
         self.opt_g.step()
         _set_requires_grad(self.d, True)
@@ -363,6 +423,17 @@ def data_throughput(datamodule: Any, max_batches: int = 30) -> float:
     return samples / elapsed if samples else float("nan")
 
 
+def build_family(config: Config, scale: float = 1.0) -> Family:
+    """``config.build(scale)`` after ``torch.manual_seed(0)``, with SEGAN's VBN reference batch set (as its callback
+    sets it), so every loop built from it starts from the same weights."""
+    torch.manual_seed(0)
+    family = config.build(scale)
+    if hasattr(family.discriminator, "set_reference"):
+        c = family.batch.get("condition")
+        family.discriminator.set_reference(torch.cat([c, family.batch["real"]], dim=1) if c is not None else c)
+    return family
+
+
 def run_config(
     config: Config, steps: int, warmup: int, block: int, scale: float = 1.0, data: bool = True, peak: float = 0.0
 ) -> dict[str, Any]:
@@ -371,11 +442,7 @@ def run_config(
 
     from lightning_gan.gan import GAN
 
-    torch.manual_seed(0)
-    family = config.build(scale)
-    if hasattr(family.discriminator, "set_reference"):  # SEGAN's VBN: a fixed reference batch, as its callback sets
-        c = family.batch.get("condition")
-        family.discriminator.set_reference(torch.cat([c, family.batch["real"]], dim=1) if c is not None else c)
+    family = build_family(config, scale)
     flops = step_flops(family)
     plain = PlainLoop(family, copy.deepcopy(family.generator), copy.deepcopy(family.discriminator))
     model = GAN(
@@ -421,6 +488,236 @@ def run_config(
         "fraction_of_floor": flops / (peak * 1e9) / lightning_s if peak > 0 else float("nan"),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+# ---------------------------------------------------------------------------------------------------- ablation
+@dataclass(frozen=True)
+class Variant:
+    """One ablation variant: the baseline (``GAN.training_step`` as it is) with exactly one switch flipped.
+
+    Attributes:
+        name: the row's name (``--variants``).
+        options: the :class:`PlainLoop` switches.
+        description: what it changes, for the report.
+        images_only: applies to 4-D image batches only.
+        gpu_only: not measurable by this CPU benchmark; listed so the table says so.
+    """
+
+    name: str
+    options: LoopOptions
+    description: str
+    images_only: bool = False
+    gpu_only: bool = False
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("baseline", LoopOptions(), "GAN.training_step today: one G forward, frozen nets, default optimizer"),
+    Variant("channels_last", LoopOptions(channels_last=True), "nets and 4-D inputs channels_last", images_only=True),
+    Variant("optim_foreach", LoopOptions(foreach=True), "optimizer foreach=True (the CPU default is the for-loop)"),
+    Variant("optim_fused", LoopOptions(fused=True), "optimizer fused=True"),
+    Variant("set_to_none_off", LoopOptions(set_to_none=False), "zero_grad(set_to_none=False)"),
+    Variant("d_grad_on_in_g_step", LoopOptions(freeze_d_in_g_step=False), "D's params trainable in G's step"),
+    Variant("repeat_g_forward", LoopOptions(reuse_fake=False), "no_grad G forward for D, a second one for G"),
+    Variant("compile", LoopOptions(compile="inductor"), "torch.compile(G), torch.compile(D), inductor"),
+    Variant("cudnn_benchmark", LoopOptions(), "torch.backends.cudnn.benchmark = True", gpu_only=True),
+)
+ABLATION_COLUMNS = (
+    "variant",
+    "median s/step",
+    "samples/s",
+    "median vs baseline",
+    "min s/step",
+    "min vs baseline",
+    "verdict",
+    "note",
+)
+
+
+def _skip_reason(variant: Variant, family: Family) -> str | None:
+    if variant.gpu_only:
+        return "not measured: this benchmark runs on CPU; cuDNN autotuning only affects CUDA convolutions"
+    if variant.images_only and family.batch["real"].dim() != 4:
+        return "not applicable: 1-D audio; channels_last is defined for 4-D (N, C, H, W) tensors only"
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300] if text else ''}"
+
+
+def ablate_config(
+    config: Config,
+    variants: tuple[Variant, ...] = VARIANTS,
+    steps: int = 10,
+    warmup: int = 3,
+    block: int = 2,
+    compile_warmup: int = 5,
+    noise_pct: float = 3.0,
+    scale: float = 1.0,
+) -> list[dict[str, Any]]:
+    """Time the plain loop in every variant on one configuration; returns one result row per variant.
+
+    Every variant gets fresh copies of the same networks (same initial weights) and the same batch. After its own
+    warm-up (``compile_warmup`` steps for ``compile``, whose first steps compile), the variants run in rounds of
+    ``block`` timed steps each; the order rotates every round, so load drift and cache effects hit all of them.
+    Each row holds the median over ``steps`` (rounded up to whole blocks) and its change against ``baseline``.
+    """
+    if not variants or variants[0].name != "baseline":
+        raise ValueError(f"the first variant must be 'baseline', got {[v.name for v in variants]}")
+    # Compile in this process: inductor's default pool of worker processes keeps importing torch on the 2 cores
+    # for seconds after the compile step, which slowed the other variants' first rounds by up to 20x.
+    import torch._inductor.config as inductor_config
+
+    inductor_config.compile_threads = 1
+    family = build_family(config, scale)
+    notes: dict[str, str] = {}
+    loops: dict[str, PlainLoop] = {}
+    for v in variants:
+        reason = _skip_reason(v, family)
+        if reason is not None:
+            notes[v.name] = reason
+            continue
+        try:
+            loops[v.name] = PlainLoop(
+                family, copy.deepcopy(family.generator), copy.deepcopy(family.discriminator), v.options
+            )
+        except (TypeError, ValueError, RuntimeError) as error:  # e.g. an optimizer without fused=
+            notes[v.name] = f"not supported: {_first_line(error)}"
+    warm: dict[str, list[float]] = {}
+    for name, loop in list(loops.items()):
+        try:
+            n = compile_warmup if loop.options.compile else warmup
+            warm[name] = [_timed(functools.partial(loop.step, family.batch)) for _ in range(n)]
+        except Exception as error:  # e.g. inductor without a working C++ compiler
+            notes[name] = f"failed: {_first_line(error)}"
+            del loops[name]
+    if "baseline" not in loops:
+        raise RuntimeError(f"the baseline of {config.name} did not run: {notes.get('baseline')}")
+    times: dict[str, list[float]] = {name: [] for name in loops}
+    names = list(loops)
+    for r in range(-(-steps // block)):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            times[name] += [_timed(functools.partial(loops[name].step, family.batch)) for _ in range(block)]
+
+    base, base_min = statistics.median(times["baseline"]), min(times["baseline"])
+    rows = []
+    for v in variants:
+        row: dict[str, Any] = {"config": config.name, "variant": v.name, "description": v.description, "steps": 0}
+        t = times.get(v.name)
+        if t is None:
+            row |= dict.fromkeys(("median_s", "samples_s", "change_pct", "min_s", "min_change_pct"), float("nan"))
+            row |= {"verdict": notes[v.name].split(":")[0], "note": notes[v.name]}
+            rows.append(row)
+            continue
+        median, fastest = statistics.median(t), min(t)
+        change, min_change = 100.0 * (median - base) / base, 100.0 * (fastest - base_min) / base_min
+        q1, _, q3 = statistics.quantiles(t, n=4) if len(t) > 1 else (median, median, median)
+        note = ""
+        if v.options.compile:
+            row["compile_s"] = sum(warm[v.name]) - len(warm[v.name]) * median
+            note = f"compile: {row['compile_s']:.1f} s once (excess of its {len(warm[v.name])} warm-up steps)"
+        row |= {"steps": len(t), "median_s": median, "samples_s": config.batch_size / median, "change_pct": change}
+        row |= {"min_s": fastest, "min_change_pct": min_change, "iqr_pct": 100.0 * (q3 - q1) / median}
+        row |= {"verdict": _verdict(v.name, change, min_change, noise_pct), "note": note}
+        rows.append(row)
+    return rows
+
+
+def _verdict(name: str, change_pct: float, min_change_pct: float, noise_pct: float) -> str:
+    """Call a change only when the median and the fastest step agree on it: load from other jobs only ever adds
+    time, so the fastest step is the least disturbed estimate and the median the typical one."""
+    if name == "baseline":
+        return "reference"
+    if abs(change_pct) <= noise_pct and abs(min_change_pct) <= noise_pct:
+        return f"within noise (median and min within {noise_pct:g} %)"
+    if min(change_pct, min_change_pct) > noise_pct:
+        return f"slower by {min(change_pct, min_change_pct):.0f}-{max(change_pct, min_change_pct):.0f} %"
+    if max(change_pct, min_change_pct) < -noise_pct:
+        return f"faster by {-max(change_pct, min_change_pct):.0f}-{-min(change_pct, min_change_pct):.0f} %"
+    return "inconclusive (median and min disagree)"
+
+
+def ablation_table(rows: list[dict[str, Any]]) -> str:
+    """One configuration's ablation rows as a Markdown table (:data:`ABLATION_COLUMNS`)."""
+    lines = ["| " + " | ".join(ABLATION_COLUMNS) + " |", "|" + "---|" * len(ABLATION_COLUMNS)]
+    for r in rows:
+        if r["steps"] == 0:
+            cells = [r["variant"], "-", "-", "-", "-", "-", r["verdict"], r["note"]]
+        else:
+            cells = [
+                r["variant"],
+                f"{r['median_s']:.4g}",
+                f"{r['samples_s']:.4g}",
+                f"{r['change_pct']:+.1f} %",
+                f"{r['min_s']:.4g}",
+                f"{r['min_change_pct']:+.1f} %",
+                r["verdict"],
+                r["note"],
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+ABLATION_TEMPLATE = """# Ablation of the cheap performance wins
+
+The plain PyTorch loop of `scripts/benchmark.py` (the step of `GAN.training_step`) with one switch flipped at a
+time against the baseline (what `GAN.training_step` does today). Issue "Take the cheap wins and measure each one".
+
+- Machine: {cpu}, {cores} cores, {ram} RAM; threads: `torch.set_num_threads({threads})`
+- Versions: Python {python}, torch {torch}, lightning {lightning}
+- Date (UTC): {date}
+- Command: `{command}`
+- {steps} measured steps per variant (median), after {warmup} warm-up steps ({compile_warmup} for `compile`), in
+  rounds of {block} steps per variant whose order rotates every round. `median vs baseline` and `min vs baseline`:
+  the change of the median and of the fastest step time (negative: faster). Other jobs' load only adds time, so the
+  fastest step is the least disturbed figure; the verdict names a change only when both agree beyond {noise:g} %.
+  `compile`: compile time is the excess of its warm-up steps over its steady-state median, with a fresh (cold)
+  inductor cache and compilation in-process (`compile_threads = 1`).
+
+{tables}
+"""
+
+
+def ablation_markdown(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
+    """The whole ablation report: header and one table per configuration."""
+    tables = "\n\n".join(
+        f"## {name}: {CONFIGS[name].description}\n\n{ablation_table(rows)}" for name, rows in results.items()
+    )
+    return ABLATION_TEMPLATE.format(
+        **machine_info(),
+        threads=args.threads,
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        command=" ".join(["python", "scripts/benchmark.py", *sys.argv[1:]]),
+        steps=args.steps,
+        warmup=args.warmup,
+        compile_warmup=args.compile_warmup,
+        block=args.block,
+        noise=args.noise_pct,
+        tables=tables,
+    )
+
+
+def run_ablation(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    """``--ablate``: every chosen configuration in this process; prints JSON lines and the tables."""
+    # a cold inductor cache of our own, so the reported compile time is the first-run cost and repeatable
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="benchmark_inductor_"))
+    chosen = set(args.variants or [v.name for v in VARIANTS]) | {"baseline"}
+    variants = tuple(v for v in VARIANTS if v.name in chosen)
+    results = {}
+    for name in args.only or list(CONFIGS):
+        config = CONFIGS[name]
+        steps = args.paper_steps if config.slow else args.steps
+        rows = ablate_config(config, variants, steps, args.warmup, args.block, args.compile_warmup, args.noise_pct)
+        for r in rows:
+            print(JSON_PREFIX + json.dumps(r), flush=True)
+        print(f"\n## {name}\n{ablation_table(rows)}\n", flush=True)
+        results[name] = rows
+    if args.output is not None and not args.no_write:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(ablation_markdown(results, args))
+        print(f"wrote {args.output}")
+    return results
 
 
 # ---------------------------------------------------------------------------------------------------- report
@@ -549,16 +846,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--block", type=int, default=2, help="steps per alternation block")
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--no-data", action="store_true", help="skip the DataModule benchmark")
-    p.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report to write")
+    p.add_argument(
+        "--output", help=f"Markdown report to write (default {DEFAULT_OUTPUT}; with --ablate: none, print only)"
+    )
     p.add_argument("--no-write", action="store_true", help="print only; do not write --output")
+    p.add_argument("--ablate", action="store_true", help="time plain-loop variants against the baseline instead")
+    p.add_argument(
+        "--variants", nargs="+", choices=[v.name for v in VARIANTS], help="--ablate: variants to run (default: all)"
+    )
+    p.add_argument("--compile-warmup", type=int, default=5, help="--ablate: warm-up steps of the compile variant")
+    p.add_argument("--noise-pct", type=float, default=3.0, help="--ablate: |change| %% called 'within noise'")
     p.add_argument("--json", action="store_true", help="(internal) run in this process, print JSON result lines")
     p.add_argument("--peak", type=float, default=0.0, help="(internal) machine peak GFLOP/s measured by the parent")
     args = p.parse_args(argv)
-    for name in ("steps", "paper_steps", "block", "threads"):
+    for name in ("steps", "paper_steps", "block", "threads", "compile_warmup"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.warmup < 1:
         raise ValueError(f"--warmup must be >= 1, got {args.warmup}")
+    if args.noise_pct < 0:
+        raise ValueError(f"--noise-pct must be >= 0, got {args.noise_pct}")
+    if args.variants and not args.ablate:
+        raise ValueError("--variants needs --ablate")
     return args
 
 
@@ -566,6 +875,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
+    if args.ablate:
+        return [row for rows in run_ablation(args).values() for row in rows]
     names = args.only or list(CONFIGS)
     if args.json:  # child: measure in this process
         results = []
@@ -594,8 +905,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         print(markdown_table(rows).splitlines()[-1], flush=True)
     print(markdown_table(results))
     if not args.no_write:
-        write_doc(Path(args.output), results, gflops, args)
-        print(f"wrote {args.output}")
+        output = args.output or DEFAULT_OUTPUT
+        write_doc(Path(output), results, gflops, args)
+        print(f"wrote {output}")
     return results
 
 

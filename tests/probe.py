@@ -1,5 +1,6 @@
 """A callback for multi-process tests: each rank writes what the test compares across ranks."""
 
+import os
 from pathlib import Path
 
 import torch
@@ -31,3 +32,17 @@ class RankProbe(Callback):
             {"state": state, "noise": self.noise, "val": self.val_metrics, "global_step": trainer.global_step},
             self.out_dir / f"rank{trainer.global_rank}.pt",
         )
+
+
+class SignalAt(Callback):
+    """Sends ``signum`` to this very process after training batch ``batch`` of epoch ``epoch``: a real OS signal
+    through Lightning's and Python's handlers, at a point the test knows (mid-epoch, after a given optimizer step),
+    where a signal from outside would land at a random one."""
+
+    def __init__(self, signum: int, epoch: int, batch: int) -> None:
+        self.signum, self.epoch, self.batch = signum, epoch, batch
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.current_epoch == self.epoch and batch_idx == self.batch:
+            print(f"signalling at global step {trainer.global_step}", flush=True)
+            os.kill(os.getpid(), self.signum)

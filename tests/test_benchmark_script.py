@@ -3,7 +3,10 @@
 No timing assertions: timings on a shared 2-core machine are noise at this size.
 """
 
+import copy
+import dataclasses
 import importlib.util
+import math
 import sys
 from pathlib import Path
 
@@ -61,3 +64,79 @@ def test_plain_loop_updates_both_networks(benchmark):
 def test_bad_arguments_fail_early(benchmark):
     with pytest.raises(ValueError, match="--steps"):
         benchmark.parse_args(["--steps", "0"])
+
+
+def _cheap_variants(benchmark):
+    """All variants, with ``compile`` traced by the ``eager`` backend: the code path without minutes of inductor."""
+    return tuple(
+        dataclasses.replace(v, options=dataclasses.replace(v.options, compile="eager")) if v.options.compile else v
+        for v in benchmark.VARIANTS
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "skipped"),
+    [
+        ("dcgan", {"cudnn_benchmark": "not measured"}),
+        (
+            "segan_small",  # 1-D audio, RMSprop: no channels_last, no fused implementation
+            {"cudnn_benchmark": "not measured", "channels_last": "not applicable", "optim_fused": "not supported"},
+        ),
+    ],
+)
+def test_ablation_yields_one_row_per_variant(benchmark, tmp_path, config, skipped):
+    variants = _cheap_variants(benchmark)
+    rows = benchmark.ablate_config(
+        benchmark.CONFIGS[config], variants, steps=2, warmup=1, block=1, compile_warmup=1, scale=0.1
+    )
+    assert [r["variant"] for r in rows] == [v.name for v in benchmark.VARIANTS]
+    for r in rows:
+        if r["variant"] in skipped:
+            assert r["steps"] == 0 and r["verdict"] == skipped[r["variant"]] and r["note"].startswith(r["verdict"])
+        else:
+            assert r["steps"] == 2, r
+            assert math.isfinite(r["median_s"]) and 0 < r["min_s"] <= r["median_s"] and math.isfinite(r["change_pct"])
+            assert r["samples_s"] == pytest.approx(benchmark.CONFIGS[config].batch_size / r["median_s"])
+    assert rows[0]["change_pct"] == rows[0]["min_change_pct"] == 0.0 and rows[0]["verdict"] == "reference"
+    compiled = next(r for r in rows if r["variant"] == "compile")
+    assert math.isfinite(compiled["compile_s"]) and compiled["note"].startswith("compile: ")
+
+    table = benchmark.ablation_table(rows).splitlines()
+    assert len(table) == 2 + len(rows)
+    assert all(line.count("|") == len(benchmark.ABLATION_COLUMNS) + 1 for line in table)
+    args = benchmark.parse_args(["--ablate", "--output", str(tmp_path / "ablate.md")])
+    assert f"## {config}: " in benchmark.ablation_markdown({config: rows}, args)
+
+
+def test_verdict_names_a_change_only_when_median_and_min_agree(benchmark):
+    assert benchmark._verdict("compile", -12.3, -8.0, 3.0) == "faster by 8-12 %"
+    assert benchmark._verdict("compile", 4.0, 6.0, 3.0) == "slower by 4-6 %"
+    assert benchmark._verdict("compile", -2.9, 1.0, 3.0).startswith("within noise")
+    assert benchmark._verdict("compile", -10.0, 1.0, 3.0).startswith("inconclusive")
+    assert benchmark._verdict("baseline", 0.0, 0.0, 3.0) == "reference"
+
+
+def test_plain_loop_variants_match_the_baseline_step(benchmark):
+    """Switches that only change speed leave the first step's result unchanged (same weights, batch and noise)."""
+    family = benchmark.build_family(benchmark.CONFIGS["dcgan"], 0.1)
+    losses = {}
+    for name in ("baseline", "channels_last", "optim_foreach", "optim_fused", "set_to_none_off", "d_grad_on_in_g_step"):
+        options = next(v.options for v in benchmark.VARIANTS if v.name == name)
+        loop = benchmark.PlainLoop(
+            family, copy.deepcopy(family.generator), copy.deepcopy(family.discriminator), options
+        )
+        torch.manual_seed(1)
+        loop.step(family.batch)
+        torch.manual_seed(2)
+        losses[name] = loop.step(family.batch)  # after one update of both nets: the optimizers agree too
+    for name, value in losses.items():
+        assert value == pytest.approx(losses["baseline"], rel=1e-4), name
+
+
+def test_ablation_arguments_fail_early(benchmark):
+    with pytest.raises(ValueError, match="--variants needs --ablate"):
+        benchmark.parse_args(["--variants", "compile"])
+    with pytest.raises(ValueError, match="--compile-warmup"):
+        benchmark.parse_args(["--ablate", "--compile-warmup", "0"])
+    with pytest.raises(ValueError, match="first variant must be 'baseline'"):
+        benchmark.ablate_config(benchmark.CONFIGS["dcgan"], benchmark.VARIANTS[1:], scale=0.1)

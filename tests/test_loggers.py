@@ -20,7 +20,8 @@ TINY_DIGITS = [
 
 def test_wandb_offline_run_without_an_account(tmp_path: Path) -> None:
     """Run as a user would (a subprocess, no API key, no WANDB_MODE): the run goes offline by itself, never prompts,
-    says how to sync, and writes history, config and media into its run folder."""
+    says how to sync, and writes history, config and media into its run folder; asked to, it logs the checkpoints
+    as a model artifact (staged byte for byte, uploaded by `wandb sync`)."""
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("WANDB_")}
     env.update({k: str(tmp_path / k.lower()) for k in ("WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR")})
     env["HOME"] = str(tmp_path / "home")  # no ~/.netrc credentials
@@ -32,6 +33,8 @@ def test_wandb_offline_run_without_an_account(tmp_path: Path) -> None:
         *TINY_DIGITS,
         "--trainer.default_root_dir",
         str(tmp_path / "runs"),
+        "--trainer.logger.init_args.log_model",
+        "true",
     ]
     result = subprocess.run(
         args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
@@ -45,6 +48,12 @@ def test_wandb_offline_run_without_an_account(tmp_path: Path) -> None:
     for needle in (b"train/discrim_loss", b"train/gen_loss_GAN", b"reconstruction_weight", b"DCGANGenerator"):
         assert needle in records, needle  # history and the resolved config are in the run file
     assert len(list((run_dir / "files" / "media" / "images").glob("samples_*.png"))) == 2  # one grid per epoch
+
+    run_id = run_dir.name.rsplit("-", 1)[1]
+    (checkpoint,) = (tmp_path / "runs").rglob("epoch=*.ckpt")
+    assert f"model-{run_id}".encode() in records and checkpoint.name.encode() in records
+    staged = list((tmp_path / "wandb_data_dir" / "artifacts" / "staging").iterdir())
+    assert staged and all(p.read_bytes() == checkpoint.read_bytes() for p in staged)
 
 
 @pytest.mark.parametrize(("piece", "artifact"), [("tensorboard", "events.out.tfevents.*"), ("csv", "metrics.csv")])

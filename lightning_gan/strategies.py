@@ -1,0 +1,56 @@
+"""DDP with the generator and the discriminator in separate ``DistributedDataParallel`` wrappers.
+
+Lightning's ``ddp`` wraps the whole LightningModule in one DDP, whose reducer expects every parameter to receive a
+gradient in every backward. A GAN's D step reaches only D and its G step only G, so plain ``ddp`` fails on the
+second backward, and ``ddp_find_unused_parameters_true`` makes it work by searching the autograd graph after each
+forward and all-reducing the untouched network's (empty) buckets in every backward. Wrapping G and D separately, as
+Fabric's DCGAN example does, makes each backward all-reduce only the network it trains, with no graph search.
+``docs/benchmarks.md`` ("DDP") measures the two against each other.
+"""
+
+from typing import Any
+
+from lightning.pytorch.overrides.distributed import _sync_module_states
+from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
+from typing_extensions import override
+
+
+class SeparateDDPStrategy(DDPStrategy):
+    """DDP that wraps the GAN module's generator and discriminator in one ``DistributedDataParallel`` each.
+
+    The LightningModule itself stays unwrapped (Lightning calls its ``training_step`` directly) and must provide
+    ``wrap_networks(wrap)`` (:meth:`lightning_gan.gan.GAN.wrap_networks`). Checkpoints hold the bare networks' keys,
+    so they load with any strategy. Takes :class:`~lightning.pytorch.strategies.DDPStrategy`'s arguments; ``kwargs``
+    reach ``DistributedDataParallel`` (``find_unused_parameters`` defaults to ``False`` and is not needed).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        if kwargs.get("ddp_comm_hook") is not None or kwargs.get("model_averaging_period") is not None:
+            raise ValueError("SeparateDDPStrategy does not support `ddp_comm_hook` or `model_averaging_period`.")
+        super().__init__(**kwargs)
+
+    @override
+    def configure_ddp(self) -> None:
+        module = self.lightning_module
+        if not hasattr(module, "wrap_networks"):
+            raise TypeError(
+                f"SeparateDDPStrategy needs a LightningModule with `wrap_networks(wrap)`, such as "
+                f"lightning_gan.gan.GAN; got {type(module).__name__}. Use strategy `ddp_find_unused_parameters_true`."
+            )
+        # DDP broadcasts the states of what it wraps; the rest (EMA copy, loss modules) is broadcast here.
+        _sync_module_states(module)
+        module.wrap_networks(self._setup_model)
+
+    @override
+    def teardown(self) -> None:
+        module = self.lightning_module
+        if module is not None and hasattr(module, "wrap_networks"):
+            module.wrap_networks(None)
+        super().teardown()
+
+
+# `--trainer.strategy ddp_separate` on the command line or in YAML (imported by lightning_gan.cli).
+if "ddp_separate" not in StrategyRegistry:
+    StrategyRegistry.register(
+        "ddp_separate", SeparateDDPStrategy, description="DDP with G and D in separate DistributedDataParallel"
+    )
