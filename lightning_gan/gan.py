@@ -84,6 +84,13 @@ class GAN(LightningModule):
             so an enhancement's improvement over its noisy input is visible.
         nonfinite_loss: ``"raise"`` stops the run with a message naming the step and the loss term when a loss is
             NaN or inf; ``"skip"`` skips that optimizer step with a warning.
+        channels_last: keep G, D and 4-D batches in the channels-last (NHWC) memory format, which convolutions run
+            faster in on GPUs with tensor cores and, for some models, on CPUs (``docs/benchmarks_ablation.md``).
+            No effect on 1-D (audio) networks.
+        compile: ``torch.compile`` G and D in place before training (``nn.Module.compile``: checkpoint keys do not
+            change). Pays off after a one-time compilation of tens of seconds, and not for every model
+            (``docs/benchmarks_ablation.md``). With a loss that has a gradient penalty only G is compiled, because
+            compiled modules do not support the penalty's double backward.
     """
 
     def __init__(
@@ -108,6 +115,8 @@ class GAN(LightningModule):
         metrics: dict[str, Metric] | None = None,
         log_input_baseline: bool = False,
         nonfinite_loss: Literal["raise", "skip"] = "raise",
+        channels_last: bool = False,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         if n_critic < 1:
@@ -142,6 +151,7 @@ class GAN(LightningModule):
         # Training-time wrappers of G and D (one DDP each under SeparateDDPStrategy); a plain dict, so they are not
         # registered as submodules and checkpoints keep the keys of the bare networks.
         self._wrapped: dict[str, nn.Module] = {}
+        self._compiled = False
 
     # ------------------------------------------------------------------ generation
     @property
@@ -209,14 +219,19 @@ class GAN(LightningModule):
         )
 
     # ------------------------------------------------------------------ training
-    @staticmethod
-    def unpack(batch: Batch | Tensor) -> tuple[Tensor, Tensor | None]:
-        """(real, condition) from a batch dict (``real`` and optional ``condition``) or a bare tensor of reals."""
+    def unpack(self, batch: Batch | Tensor) -> tuple[Tensor, Tensor | None]:
+        """(real, condition) from a batch dict (``real`` and optional ``condition``) or a bare tensor of reals, in
+        channels-last memory format when ``channels_last`` is set."""
         if isinstance(batch, Tensor):
-            return batch, None
-        if "real" not in batch:
+            real, condition = batch, None
+        elif "real" not in batch:
             raise KeyError(f"Expected a batch dict with a 'real' key (and 'condition' if paired), got {list(batch)}.")
-        return batch["real"], batch.get("condition")
+        else:
+            real, condition = batch["real"], batch.get("condition")
+        if self.hparams.channels_last:
+            real = _to_channels_last(real)
+            condition = _to_channels_last(condition) if condition is not None else None
+        return real, condition
 
     def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         real, condition = self.unpack(batch)
@@ -232,9 +247,24 @@ class GAN(LightningModule):
         logs |= self._generator_step(opt_g, real, fake, condition)
         if self.hparams.scheduler_interval == "step":
             self._step_schedulers()
-        shown = {k: logs.pop(k) for k in _PROGRESS_BAR_KEYS if k in logs}
-        self.log_dict(shown, prog_bar=True, batch_size=n)
-        self.log_dict(logs, batch_size=n)
+        if self._logs_written_this_step():
+            shown = {k: logs.pop(k) for k in _PROGRESS_BAR_KEYS if k in logs}
+            self.log_dict(shown, prog_bar=True, batch_size=n)
+            self.log_dict(logs, batch_size=n)
+
+    def _logs_written_this_step(self) -> bool:
+        """Whether the loggers write this batch's step values (every ``trainer.log_every_n_steps`` batches).
+
+        Each ``self.log`` costs about 0.4 ms on the CPU whether or not it is written (several % of a small model's
+        step, ``docs/benchmarks.md``), so the other batches skip them. The progress bar's losses refresh at the
+        same interval. An epoch's last batch and the batch that reaches ``max_steps`` always log, so a run shorter
+        than the interval still reports its final values. Lightning's ``LearningRateMonitor`` asks the same
+        (private) connector.
+        """
+        trainer = self.trainer
+        if trainer.is_last_batch or 0 <= trainer.max_steps <= self.global_step:
+            return True
+        return bool(getattr(getattr(trainer, "_logger_connector", None), "should_update_logs", True))
 
     def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
         logs: dict[str, Any] = {}
@@ -366,11 +396,20 @@ class GAN(LightningModule):
         self._seeded_epoch = int(checkpoint.get("epoch", -1)) + 1
         os.environ["PL_GLOBAL_SEED"] = str(self._seed_epoch(self._seeded_epoch))
 
-    # ------------------------------------------------------------------ setup checks
+    # ------------------------------------------------------------------ setup
     def setup(self, stage: str) -> None:
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
         if datamodule is not None:
             check_channels(datamodule, self.generator, self.discriminator)
+        if self.hparams.channels_last:
+            self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
+        if self.hparams.compile and stage == "fit" and not self._compiled:
+            self.generator.compile()
+            if type(self.loss).penalty is AdversarialLoss.penalty:
+                self.discriminator.compile()
+            else:
+                log.info("Compiling G only: %s's penalty needs a double backward through D.", type(self.loss).__name__)
+            self._compiled = True
 
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
@@ -413,6 +452,10 @@ class GAN(LightningModule):
             output = self(condition)
         extra = {k: v for k, v in batch.items() if k not in ("condition", "real")}
         return {"output": self.postprocess(output), **extra}
+
+
+def _to_channels_last(tensor: Tensor) -> Tensor:
+    return tensor.contiguous(memory_format=torch.channels_last) if tensor.dim() == 4 else tensor
 
 
 def check_channels(datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:

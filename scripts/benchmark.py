@@ -546,6 +546,37 @@ def _first_line(error: Exception) -> str:
     return f"{type(error).__name__}: {text[0][:300] if text else ''}"
 
 
+def _time_variants(
+    loops: dict[str, PlainLoop],
+    batch: dict[str, Tensor],
+    steps: int,
+    warmup: int,
+    block: int,
+    compile_warmup: int,
+    notes: dict[str, str],
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Warm-up step times and measured step times per variant (see :func:`ablate_config`); a variant whose warm-up
+    raises is dropped with its error in ``notes``."""
+    import torch._inductor.config as inductor_config
+
+    warm: dict[str, list[float]] = {}
+    # Compile serially in this process (no pool of compile workers): the compile time is then the same on every
+    # run, and no compile work can run in the background of another variant's timed steps.
+    with inductor_config.patch(compile_threads=1):
+        for name, loop in loops.items():
+            try:
+                n = compile_warmup if loop.options.compile else warmup
+                warm[name] = [_timed(functools.partial(loop.step, batch)) for _ in range(n)]
+            except Exception as error:  # e.g. inductor without a working C++ compiler
+                notes[name] = f"failed: {_first_line(error)}"
+        names = list(warm)
+        times: dict[str, list[float]] = {name: [] for name in names}
+        for r in range(-(-steps // block)):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                times[name] += [_timed(functools.partial(loops[name].step, batch)) for _ in range(block)]
+    return warm, times
+
+
 def ablate_config(
     config: Config,
     variants: tuple[Variant, ...] = VARIANTS,
@@ -565,11 +596,6 @@ def ablate_config(
     """
     if not variants or variants[0].name != "baseline":
         raise ValueError(f"the first variant must be 'baseline', got {[v.name for v in variants]}")
-    # Compile in this process: inductor's default pool of worker processes keeps importing torch on the 2 cores
-    # for seconds after the compile step, which slowed the other variants' first rounds by up to 20x.
-    import torch._inductor.config as inductor_config
-
-    inductor_config.compile_threads = 1
     family = build_family(config, scale)
     notes: dict[str, str] = {}
     loops: dict[str, PlainLoop] = {}
@@ -584,21 +610,9 @@ def ablate_config(
             )
         except (TypeError, ValueError, RuntimeError) as error:  # e.g. an optimizer without fused=
             notes[v.name] = f"not supported: {_first_line(error)}"
-    warm: dict[str, list[float]] = {}
-    for name, loop in list(loops.items()):
-        try:
-            n = compile_warmup if loop.options.compile else warmup
-            warm[name] = [_timed(functools.partial(loop.step, family.batch)) for _ in range(n)]
-        except Exception as error:  # e.g. inductor without a working C++ compiler
-            notes[name] = f"failed: {_first_line(error)}"
-            del loops[name]
-    if "baseline" not in loops:
+    warm, times = _time_variants(loops, family.batch, steps, warmup, block, compile_warmup, notes)
+    if "baseline" not in times:
         raise RuntimeError(f"the baseline of {config.name} did not run: {notes.get('baseline')}")
-    times: dict[str, list[float]] = {name: [] for name in loops}
-    names = list(loops)
-    for r in range(-(-steps // block)):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            times[name] += [_timed(functools.partial(loops[name].step, family.batch)) for _ in range(block)]
 
     base, base_min = statistics.median(times["baseline"]), min(times["baseline"])
     rows = []
@@ -631,10 +645,12 @@ def _verdict(name: str, change_pct: float, min_change_pct: float, noise_pct: flo
         return "reference"
     if abs(change_pct) <= noise_pct and abs(min_change_pct) <= noise_pct:
         return f"within noise (median and min within {noise_pct:g} %)"
+    low, high = (f"{x:.0f}" for x in sorted((abs(change_pct), abs(min_change_pct))))
+    span = f"{low} %" if low == high else f"{low}-{high} %"
     if min(change_pct, min_change_pct) > noise_pct:
-        return f"slower by {min(change_pct, min_change_pct):.0f}-{max(change_pct, min_change_pct):.0f} %"
+        return f"slower by {span}"
     if max(change_pct, min_change_pct) < -noise_pct:
-        return f"faster by {-max(change_pct, min_change_pct):.0f}-{-min(change_pct, min_change_pct):.0f} %"
+        return f"faster by {span}"
     return "inconclusive (median and min disagree)"
 
 

@@ -2,6 +2,7 @@
 penalty, EMA, schedulers, non-finite losses, and the setup-time channel check."""
 
 import math
+import shutil
 from functools import partial
 
 import pytest
@@ -237,3 +238,70 @@ def test_hinge_trains_and_validates_with_metrics(tmp_path) -> None:
     assert "val/l1" in trainer.callback_metrics
     # the condition x against the target -x: mean |2x| with x ~ U(-1, 1) is 1.
     assert trainer.callback_metrics["val/input_l1"] == pytest.approx(1.0, abs=0.25)
+
+
+class BatchProbe(Callback):
+    """Keeps the (real, condition) of the first training batch as the training step unpacks them."""
+
+    def __init__(self) -> None:
+        self.batch = None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.batch = self.batch if self.batch is not None else pl_module.unpack(batch)
+
+
+def test_channels_last_trains_the_same_model_in_nhwc(tmp_path) -> None:
+    runs = {}
+    for channels_last in (False, True):
+        model, probe = make_gan(conditional=True, channels_last=channels_last), BatchProbe()
+        make_trainer(tmp_path, max_epochs=2, callbacks=[probe]).fit(model, datamodule=ToyData(conditional=True))
+        runs[channels_last] = (model, probe.batch)
+    (plain, _), (nhwc, batch) = runs[False], runs[True]
+    nhwc_format = torch.channels_last
+    assert all(t.is_contiguous(memory_format=nhwc_format) for t in batch)
+    conv_weights = [p for p in nhwc.parameters() if p.dim() == 4]
+    assert conv_weights and all(p.is_contiguous(memory_format=nhwc_format) for p in conv_weights)
+    assert not plain.generator.net[2].weight.is_contiguous(memory_format=nhwc_format)
+    # The same computation in another layout: equal up to float rounding after 16 optimizer steps.
+    for a, b in zip(plain.state_dict().values(), nhwc.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_compile_compiles_both_networks_but_not_a_penalised_critic() -> None:
+    model = make_gan(conditional=True, compile=True)
+    model.setup("fit")
+    assert model.generator._compiled_call_impl is not None
+    assert model.discriminator._compiled_call_impl is not None
+    penalised = make_gan(conditional=True, compile=True, loss=WassersteinGPLoss())
+    penalised.setup("fit")
+    assert penalised.generator._compiled_call_impl is not None
+    assert penalised.discriminator._compiled_call_impl is None  # compiled modules have no double backward
+    assert set(penalised.state_dict()) == set(make_gan(conditional=True, loss=WassersteinGPLoss()).state_dict())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="inductor needs a C compiler")
+def test_compiled_fit_matches_eager(tmp_path) -> None:
+    """A real torch.compile'd fit (inductor) trains the same model as eager, within float rounding."""
+    models = {}
+    for compile in (False, True):
+        models[compile] = make_gan(conditional=True, compile=compile)
+        make_trainer(tmp_path, max_epochs=1).fit(models[compile], datamodule=ToyData(conditional=True))
+    for a, b in zip(models[False].state_dict().values(), models[True].state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("log_every_n_steps", "logged_batches"), [(1, [0, 1, 2, 3, 4, 5]), (4, [3, 5])])
+def test_training_logs_are_built_only_when_written(tmp_path, log_every_n_steps: int, logged_batches) -> None:
+    """Step values are logged on the batches the loggers write (every `log_every_n_steps`) and on the run's last
+    batch; the others skip `self.log` and its cost."""
+    model, logged = make_gan(), []
+    original = model.log_dict
+    model.log_dict = lambda *args, **kwargs: (
+        logged.append(model.trainer.fit_loop.batch_idx),
+        original(*args, **kwargs),
+    )
+    trainer = make_trainer(tmp_path, max_steps=12, log_every_n_steps=log_every_n_steps)  # 6 batches of 8 per epoch
+    trainer.fit(model, ToyData(n=48))
+    assert sorted(set(logged)) == logged_batches
+    assert trainer.logged_metrics["train/discrim_loss"] > 0
