@@ -8,7 +8,8 @@ For each configuration (``--only`` picks some; default all) this measures, in on
   data loading costs nothing here.
 - **plain**: a loop written here with fresh copies of the same networks (identical initial weights), the same loss
   objects, optimizers and update order as ``GAN.training_step``: one G forward reused, a D step with D trainable
-  and G frozen, then a G step with D frozen.
+  and G frozen, then a G step with D frozen. Both use the speed switches the family's shipped config turns on
+  (``Family.shipped``: fused Adam for DCGAN and pix2pix, channels_last for DCGAN).
 - The two alternate in blocks inside the same ``fit``: ``--warmup`` Lightning batches, ``--warmup`` plain steps,
   then blocks of ``--block`` Lightning batches and ``--block`` plain steps, so a change in machine load hits both.
   Reported: the median over ``--steps`` measured steps each.
@@ -26,6 +27,8 @@ Usage::
     python scripts/benchmark.py                          # everything, writes docs/benchmarks.md
     python scripts/benchmark.py --only pix2pix_b1 dcgan --no-write
     python scripts/benchmark.py --only segan_paper --paper-steps 5
+    python scripts/benchmark.py --only dcgan --scale 0.1 --steps 200 --no-data --no-write   # fixed overhead/batch
+    python scripts/benchmark.py --accelerator cuda --precision 16-mixed --steps 50   # docs/benchmarks_cuda_16-mixed.md
     python scripts/benchmark.py --ablate --only dcgan --output /tmp/ablate.md    # cheap-wins ablation (below)
     python scripts/benchmark.py --ablate --only pix2pix_b1 --variants channels_last compile --steps 20
 
@@ -44,10 +47,12 @@ the step; data >= 10x faster than training; pix2pix batch 1 >= 1.3x the referenc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime
 import functools
 import json
+import math
 import os
 import platform
 import resource
@@ -101,6 +106,8 @@ class Family:
         reconstruction_weight, discriminator_loss_weight: as ``GAN``'s arguments of the same names.
         batch: one fixed training batch (``{"real": ...}`` plus ``"condition"`` when paired).
         datamodule: builds the family's DataModule on bundled data, or ``None`` to skip the data benchmark.
+        shipped: the speed switches its shipped config turns on (fused Adam, channels_last), which the main
+            benchmark's Lightning and plain loops both use; the ablation's baseline ignores them.
     """
 
     generator: nn.Module
@@ -112,6 +119,7 @@ class Family:
     reconstruction_weight: float = 0.0
     discriminator_loss_weight: float = 1.0
     datamodule: Callable[[], Any] | None = None
+    shipped: LoopOptions = field(default_factory=lambda: LoopOptions())
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,7 @@ class Config:
     batch_size: int
     build: Callable[[float], Family] = field(repr=False)
     slow: bool = False
+    step_multiplier: int = 1  # measure --steps x this: short steps need more of them for a stable median
 
 
 def _adam(lr: float = 2e-4) -> OptimizerFactory:
@@ -151,6 +160,7 @@ def _dcgan(batch_size: int, scale: float) -> Family:
         d_optimizer=_adam(),
         batch={"real": _images(batch_size, 1, size)},
         datamodule=lambda: DigitsDataModule(image_size=size, batch_size=batch_size),
+        shipped=LoopOptions(channels_last=True, fused=True),
     )
 
 
@@ -177,6 +187,7 @@ def _pix2pix(batch_size: int, scale: float) -> Family:
             num_workers=workers,  # reference --num_threads 4
             pin_memory=False,
         ),
+        shipped=LoopOptions(fused=True),
     )
 
 
@@ -218,7 +229,13 @@ def _segan(batch_size: int, scale: float, paper: bool) -> Family:
 CONFIGS: dict[str, Config] = {
     c.name: c
     for c in (
-        Config("dcgan", "DCGAN digits quickstart, 32x32, ngf/ndf 32, batch 64", 64, functools.partial(_dcgan, 64)),
+        Config(
+            "dcgan",
+            "DCGAN digits quickstart, 32x32, ngf/ndf 32, batch 64",
+            64,
+            functools.partial(_dcgan, 64),
+            step_multiplier=5,
+        ),
         Config("pix2pix_b1", "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 1", 1, functools.partial(_pix2pix, 1)),
         Config("pix2pix_b4", "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 4", 4, functools.partial(_pix2pix, 4)),
         Config(
@@ -269,21 +286,55 @@ class LoopOptions:
     reuse_fake: bool = True
     compile: str | None = None
 
+    def optimizer_kwargs(self) -> dict[str, bool]:
+        return {k: v for k, v in (("foreach", self.foreach), ("fused", self.fused)) if v is not None}
+
+
+@dataclass(frozen=True)
+class Run:
+    """Where and in which precision a benchmark trains: the Lightning ``Trainer``'s ``accelerator`` (``"cpu"`` or
+    ``"cuda"``) and ``precision`` (``"32-true"``, ``"bf16-mixed"``, or ``"16-mixed"`` on CUDA), mirrored by the plain
+    loop: autocast around the forwards and losses, and for ``16-mixed`` a ``GradScaler`` that steps and updates after
+    each optimizer's backward, as Lightning's ``MixedPrecision`` plugin does under manual optimization."""
+
+    accelerator: str = "cpu"
+    precision: str = "32-true"
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cuda" if self.accelerator == "cuda" else "cpu")
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "32-true":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.precision == "bf16-mixed" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def sync(self) -> None:
+        """Wait for queued GPU work, so a host clock measures it (no-op on the CPU, which is synchronous)."""
+        if self.accelerator == "cuda":
+            torch.cuda.synchronize()
+
 
 class PlainLoop:
     """The GAN step of :meth:`lightning_gan.gan.GAN.training_step` (``n_critic`` 1) in plain PyTorch, no logging;
     ``options`` switch single ingredients for the ablation."""
 
     def __init__(
-        self, family: Family, generator: nn.Module, discriminator: nn.Module, options: LoopOptions = LoopOptions()
+        self,
+        family: Family,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        options: LoopOptions = LoopOptions(),
+        run: Run = Run(),
     ) -> None:
-        self.f, self.options = family, options
-        self.g, self.d = generator.train(), discriminator.train()
+        self.f, self.options, self.run = family, options, run
+        self.g, self.d = generator.train().to(run.device), discriminator.train().to(run.device)
+        self.scaler = torch.amp.GradScaler(run.device.type) if run.precision == "16-mixed" else None
         if options.channels_last:
             self.g, self.d = self.g.to(memory_format=torch.channels_last), self.d.to(memory_format=torch.channels_last)
-        extra = {k: v for k, v in (("foreach", options.foreach), ("fused", options.fused)) if v is not None}
-        self.opt_g = family.g_optimizer(self.g.parameters(), **extra)
-        self.opt_d = family.d_optimizer(self.d.parameters(), **extra)
+        self.opt_g = family.g_optimizer(self.g.parameters(), **options.optimizer_kwargs())
+        self.opt_d = family.d_optimizer(self.d.parameters(), **options.optimizer_kwargs())
         # compiled wrappers share the parameters of self.g / self.d, which stay the ones frozen and optimized
         self.run_g = torch.compile(self.g, backend=options.compile) if options.compile else self.g
         self.run_d = torch.compile(self.d, backend=options.compile) if options.compile else self.d
@@ -301,36 +352,45 @@ class PlainLoop:
         real, condition = self._input(batch["real"]), self._input(batch.get("condition"))
         latent_shape = getattr(self.g, "latent_shape", None)
         shape = latent_shape(real.shape[0], condition) if latent_shape is not None else None
-        noise = self._input(torch.randn(shape)) if shape is not None else None
+        noise = self._input(torch.randn(shape, device=real.device)) if shape is not None else None
         inputs = [t for t in (condition, noise) if t is not None]
-        if o.reuse_fake:
-            fake = self.run_g(*inputs)
-            d_fake = fake.detach()
-        else:
-            with torch.no_grad():
-                d_fake = self.run_g(*inputs)
+        with self.run.autocast():
+            if o.reuse_fake:
+                fake = self.run_g(*inputs)
+                d_fake = fake.detach()
+            else:
+                with torch.no_grad():
+                    d_fake = self.run_g(*inputs)
 
-        _set_requires_grad(self.g, False)
-        d_loss = self.f.discriminator_loss_weight * self.f.loss.discriminator_loss(
-            self._discriminate(real, condition), self._discriminate(d_fake, condition)
-        )
-        self.opt_d.zero_grad(set_to_none=o.set_to_none)
-        d_loss.backward()
-        self.opt_d.step()
+            _set_requires_grad(self.g, False)
+            d_loss = self.f.discriminator_loss_weight * self.f.loss.discriminator_loss(
+                self._discriminate(real, condition), self._discriminate(d_fake, condition)
+            )
+        self._update(self.opt_d, d_loss)
         self.f.loss.after_discriminator_step(self.d)
         _set_requires_grad(self.g, True)
 
-        if not o.reuse_fake:
-            fake = self.run_g(*inputs)
-        _set_requires_grad(self.d, not o.freeze_d_in_g_step)
-        g_loss = self.f.loss.generator_loss(self._discriminate(fake, condition))
-        if self.f.reconstruction_weight > 0:
-            g_loss = g_loss + self.f.reconstruction_weight * F.l1_loss(fake, real)
-        self.opt_g.zero_grad(set_to_none=o.set_to_none)
-        g_loss.backward()
-        self.opt_g.step()
+        with self.run.autocast():
+            if not o.reuse_fake:
+                fake = self.run_g(*inputs)
+            _set_requires_grad(self.d, not o.freeze_d_in_g_step)
+            g_loss = self.f.loss.generator_loss(self._discriminate(fake, condition))
+            if self.f.reconstruction_weight > 0:
+                g_loss = g_loss + self.f.reconstruction_weight * F.l1_loss(fake.float(), real.float())
+        self._update(self.opt_g, g_loss)
         _set_requires_grad(self.d, True)
         return float(g_loss)
+
+    def _update(self, optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
+        """zero_grad, backward, step; through the GradScaler under ``16-mixed``."""
+        optimizer.zero_grad(set_to_none=self.options.set_to_none)
+        if self.scaler is None:
+            loss.backward()
+            optimizer.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
 
 
 # ---------------------------------------------------------------------------------------------------- measurements
@@ -347,7 +407,7 @@ class _SameBatch(Dataset):
         return self.batch
 
 
-def _alternating_timer(plain: PlainLoop, batch: dict[str, Tensor], warmup: int, block: int) -> Any:
+def _alternating_timer(plain: PlainLoop, batch: dict[str, Tensor], warmup: int, block: int, run: Run) -> Any:
     from lightning.pytorch import Callback
 
     class AlternatingTimer(Callback):
@@ -359,18 +419,19 @@ def _alternating_timer(plain: PlainLoop, batch: dict[str, Tensor], warmup: int, 
             self._start = 0.0
 
         def on_train_batch_start(self, *args: Any) -> None:
+            run.sync()
             self._start = time.perf_counter()
 
         def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, b: Any, batch_idx: int) -> None:
+            run.sync()
             elapsed = time.perf_counter() - self._start
             if batch_idx >= warmup:
                 self.lightning.append(elapsed)
             if batch_idx + 1 == warmup or (batch_idx >= warmup and (batch_idx + 1 - warmup) % block == 0):
                 for _ in range(warmup if batch_idx + 1 == warmup else block):
-                    start = time.perf_counter()
-                    plain.step(batch)
+                    elapsed = _timed(functools.partial(plain.step, batch), run.sync)
                     if batch_idx >= warmup:
-                        self.plain.append(time.perf_counter() - start)
+                        self.plain.append(elapsed)
 
     return AlternatingTimer()
 
@@ -383,28 +444,33 @@ def step_flops(family: Family) -> int:
     return int(counter.get_total_flops())
 
 
-def machine_gflops(size: int = 2048, repeats: int = 5) -> dict[str, float]:
-    """Measured fp32 GFLOP/s of a ``size``-square matmul and of a pix2pix-like 4x4 stride-2 convolution (best of
-    ``repeats``): the denominator of the floor."""
+def machine_gflops(size: int = 2048, repeats: int = 5, run: Run = Run()) -> dict[str, float]:
+    """Measured GFLOP/s of a ``size``-square matmul and of a pix2pix-like 4x4 stride-2 convolution (best of
+    ``repeats``), on ``run``'s device in its precision (fp32, or the autocast dtype): the denominator of the floor.
+    On CUDA the sizes are 4x (matmul) and 8x (conv batch) larger, so the GPU is busy long enough to time."""
     torch.manual_seed(0)
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    conv = nn.Conv2d(128, 256, 4, 2, 1)
-    x = torch.randn(4, 128, 64, 64)
+    gpu = run.accelerator == "cuda"
+    size = size * 4 if gpu else size
+    a, b = torch.randn(size, size, device=run.device), torch.randn(size, size, device=run.device)
+    conv = nn.Conv2d(128, 256, 4, 2, 1).to(run.device)
+    x = torch.randn(32 if gpu else 4, 128, 64, 64, device=run.device)
     with FlopCounterMode(display=False) as counter:
         conv(x)
     conv_flops = counter.get_total_flops()
     result = {}
-    with torch.no_grad():
+    with torch.no_grad(), run.autocast():
         for name, fn, flops in (("matmul", lambda: a @ b, 2 * size**3), ("conv", lambda: conv(x), conv_flops)):
             fn()
-            best = min(_timed(fn) for _ in range(repeats))
+            best = min(_timed(fn, run.sync) for _ in range(repeats))
             result[name] = flops / best / 1e9
     return result
 
 
-def _timed(fn: Callable[[], Any]) -> float:
+def _timed(fn: Callable[[], Any], sync: Callable[[], None] = lambda: None) -> float:
+    sync()
     start = time.perf_counter()
     fn()
+    sync()
     return time.perf_counter() - start
 
 
@@ -435,30 +501,47 @@ def build_family(config: Config, scale: float = 1.0) -> Family:
 
 
 def run_config(
-    config: Config, steps: int, warmup: int, block: int, scale: float = 1.0, data: bool = True, peak: float = 0.0
+    config: Config,
+    steps: int,
+    warmup: int,
+    block: int,
+    scale: float = 1.0,
+    data: bool = True,
+    peak: float = 0.0,
+    run: Run = Run(),
 ) -> dict[str, Any]:
-    """Measure one configuration; returns a result row (see :data:`COLUMNS` and :func:`format_row`)."""
+    """Measure one configuration on ``run``'s device and precision; returns a result row (see :data:`COLUMNS` and
+    :func:`format_row`). FLOPs are counted on the CPU in fp32 (the same operations in any precision)."""
     from lightning.pytorch import Trainer
 
     from lightning_gan.gan import GAN
 
     family = build_family(config, scale)
     flops = step_flops(family)
-    plain = PlainLoop(family, copy.deepcopy(family.generator), copy.deepcopy(family.discriminator))
+    shipped = family.shipped
+    plain = PlainLoop(family, copy.deepcopy(family.generator), copy.deepcopy(family.discriminator), shipped, run)
+    batch = {k: v.to(run.device) for k, v in family.batch.items()}
     model = GAN(
         family.generator,
         family.discriminator,
         loss=family.loss,
-        g_optimizer=family.g_optimizer,
-        d_optimizer=family.d_optimizer,
+        g_optimizer=functools.partial(family.g_optimizer, **shipped.optimizer_kwargs()),
+        d_optimizer=functools.partial(family.d_optimizer, **shipped.optimizer_kwargs()),
         reconstruction_weight=family.reconstruction_weight,
         discriminator_loss_weight=family.discriminator_loss_weight,
+        channels_last=shipped.channels_last,
     )
     steps = -(-steps // block) * block  # whole blocks
-    timer = _alternating_timer(plain, family.batch, warmup, block)
+    timer = _alternating_timer(plain, batch, warmup, block, run)
+    gpu = run.accelerator == "cuda"
+    if gpu:
+        torch.backends.cudnn.benchmark = True  # fixed shapes: autotuned convolutions, for both loops
+        torch.cuda.reset_peak_memory_stats()
     trainer = Trainer(
-        accelerator="cpu",
+        accelerator="gpu" if gpu else "cpu",
         devices=1,
+        precision=run.precision,
+        benchmark=True if gpu else None,
         max_epochs=1,
         logger=False,
         enable_checkpointing=False,
@@ -468,12 +551,14 @@ def run_config(
         limit_val_batches=0,
         callbacks=[timer],
     )
-    loader = DataLoader(_SameBatch(family.batch, warmup + steps), batch_size=None)
+    loader = DataLoader(_SameBatch(batch, warmup + steps), batch_size=None)
     trainer.fit(model, train_dataloaders=loader)
     lightning_s, plain_s = statistics.median(timer.lightning), statistics.median(timer.plain)
     data_rate = data_throughput(family.datamodule()) if data and family.datamodule is not None else float("nan")
     return {
         "config": config.name,
+        "accelerator": run.accelerator,
+        "precision": run.precision,
         "description": config.description,
         "batch_size": config.batch_size,
         "steps": len(timer.lightning),
@@ -487,6 +572,7 @@ def run_config(
         "floor_s": flops / (peak * 1e9) if peak > 0 else float("nan"),
         "fraction_of_floor": flops / (peak * 1e9) / lightning_s if peak > 0 else float("nan"),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if gpu else float("nan"),
     }
 
 
@@ -747,7 +833,8 @@ def format_row(r: dict[str, Any]) -> list[str]:
         f"{r['data_samples_s']:.3g}",
         f"{r['flops'] / 1e9:.3g} G",
         f"{r['fraction_of_floor']:.2f} (floor {r['floor_s']:.3g} s)",
-        f"{r['peak_rss_mib']:.0f} MiB",
+        f"{r['peak_rss_mib']:.0f} MiB"
+        + (f" ({r['peak_gpu_mib']:.0f} MiB GPU)" if math.isfinite(r.get("peak_gpu_mib", math.nan)) else ""),
     ]
 
 
@@ -786,12 +873,13 @@ def machine_info() -> dict[str, str]:
 
 DOC_TEMPLATE = """# Benchmarks
 
-Training speed of every family on CPU: our Lightning `fit` against a plain PyTorch loop with the same networks,
+Training speed of every family on {where}: our Lightning `fit` against a plain PyTorch loop with the same networks,
 losses, optimizers and update order; the data pipeline alone; and the distance to the FLOP floor. Produced by
 `scripts/benchmark.py` (issue "Performance: benchmark every family against a plain PyTorch loop").
 
 - Machine: {cpu}, {cores} cores, {ram} RAM
 - Versions: Python {python}, torch {torch}, lightning {lightning}
+- Accelerator: {where}, precision `{precision}`
 - Threads: `torch.set_num_threads({threads})`
 - Date (UTC): {date}
 - Command: `{command}`
@@ -801,14 +889,17 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
 
 ## How to read it
 
-- **Lightning samples/s**: `batch / median step time` of the real `lightning_gan.gan.GAN` in a CPU `Trainer` (no
+- **Lightning samples/s**: `batch / median step time` of the real `lightning_gan.gan.GAN` in a `Trainer` (no
   logger, checkpointing, progress bar or validation), each batch timed from `on_train_batch_start` to
   `on_train_batch_end`. The batch is a fixed random tensor, so loading costs nothing; the time between
-  `on_train_batch_end` and the next `on_train_batch_start` (the loop's own bookkeeping) is not in it.
+  `on_train_batch_end` and the next `on_train_batch_start` (the loop's own bookkeeping) is not in it. On a GPU
+  each timing starts and ends with `torch.cuda.synchronize()`, and cuDNN autotuning (`benchmark=True`) is on.
 - **plain samples/s**: the same step written as a bare PyTorch loop in the script (fresh copies of the networks
-  with the same initial weights), without logging and without the finite-loss checks. Both run in one process and
+  with the same initial weights), without logging and without the finite-loss checks. Both use the speed switches
+  of the family's shipped config (fused Adam for DCGAN and pix2pix, channels_last for DCGAN; SEGAN's RMSprop has no
+  fused kernel and its tensors are 1-D). Both run in one process and
   one `fit`, alternating in blocks of {block} steps after {warmup} warm-up steps each; medians over the measured
-  steps (in brackets after the config name).
+  steps (in brackets after the config name; DCGAN measures 5x `--steps`, since its steps are short).
 - **Lightning overhead %**: `(Lightning step - plain step) / plain step`. Differences of a few percent are within
   the noise of a 2-core machine shared with other jobs; negative values mean "no measurable overhead".
 - **data samples/s**: the family's DataModule alone on the bundled data (`data/pix2pix_demo`, `data/speech_demo`,
@@ -817,7 +908,8 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
   updates are not counted). **fraction of floor**: `floor / Lightning step`, where floor = `FLOP/step / peak`; 1.0
   would be a step running entirely at the machine's measured matmul/convolution speed.
 - **peak RSS**: `ru_maxrss` of a fresh subprocess that ran only this configuration (both models, their optimizer
-  states and the data benchmark), so it is an upper bound for either model alone.
+  states and the data benchmark), so it is an upper bound for either model alone; on a GPU, the peak of
+  `torch.cuda.max_memory_allocated` beside it.
 - SEGAN paper runs few measured steps (`--paper-steps`, default 5; about 7+ s per step here), so its figures are the
   least precise.
 
@@ -831,15 +923,24 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
 
 Targets of the issue: Lightning overhead <= 2 % of the step; data >= 10x faster than training; pix2pix batch 1
 >= 1.3x the reference, i.e. >= 1.2 it/s.
+
+## See also
+
+- `docs/benchmarks_ablation.md`: each cheap win (channels_last, foreach / fused Adam, `set_to_none`, D frozen in
+  G's step, one G forward, `torch.compile`) measured on and off (`python scripts/benchmark.py --ablate`).
+- `docs/benchmarks_ddp.md`: 2-process DDP against one process, and the two DDP strategies against each other
+  (`python scripts/benchmark_ddp.py`).
 """
 
 
 def write_doc(path: Path, results: list[dict[str, Any]], gflops: dict[str, float], args: argparse.Namespace) -> str:
-    """Write ``docs/benchmarks.md`` from the results; returns the text."""
+    """Write the report (``docs/benchmarks.md`` on the CPU in fp32) from the results; returns the text."""
     info = machine_info()
     text = DOC_TEMPLATE.format(
         **info,
         threads=args.threads,
+        where=torch.cuda.get_device_name(0) if args.accelerator == "cuda" else "CPU",
+        precision=args.precision,
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         command=" ".join(["python", "scripts/benchmark.py", *sys.argv[1:]]),
         gflops=", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gflops.items()),
@@ -853,6 +954,13 @@ def write_doc(path: Path, results: list[dict[str, Any]], gflops: dict[str, float
     return text
 
 
+def default_output(accelerator: str, precision: str) -> str:
+    """``docs/benchmarks.md`` for the CPU in fp32; ``docs/benchmarks_<accelerator>_<precision>.md`` otherwise."""
+    if (accelerator, precision) == ("cpu", "32-true"):
+        return DEFAULT_OUTPUT
+    return str(ROOT / "docs" / f"benchmarks_{accelerator}_{precision}.md")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", choices=sorted(CONFIGS), help="configurations to run (default: all)")
@@ -862,6 +970,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--block", type=int, default=2, help="steps per alternation block")
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--no-data", action="store_true", help="skip the DataModule benchmark")
+    p.add_argument("--accelerator", choices=("cpu", "cuda"), default="cpu", help="where both loops train")
+    p.add_argument(
+        "--precision",
+        choices=("32-true", "bf16-mixed", "16-mixed"),
+        default="32-true",
+        help="Lightning precision, mirrored by the plain loop (16-mixed: CUDA only)",
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="< 1 shrinks the networks and inputs to a few channels and pixels, so a step is almost all fixed "
+        "per-batch cost: `--only dcgan --scale 0.1 --steps 200 --no-data` measures Lightning's fixed overhead",
+    )
     p.add_argument(
         "--output", help=f"Markdown report to write (default {DEFAULT_OUTPUT}; with --ablate: none, print only)"
     )
@@ -875,6 +997,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", action="store_true", help="(internal) run in this process, print JSON result lines")
     p.add_argument("--peak", type=float, default=0.0, help="(internal) machine peak GFLOP/s measured by the parent")
     args = p.parse_args(argv)
+    if args.precision == "16-mixed" and args.accelerator != "cuda":
+        raise ValueError("--precision 16-mixed needs --accelerator cuda (fp16 autocast is for GPUs)")
+    if args.accelerator == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--accelerator cuda: torch sees no CUDA device on this machine")
+    if args.ablate and (args.accelerator, args.precision) != ("cpu", "32-true"):
+        raise ValueError("--ablate runs on the CPU in 32-true only")
+    if not 0 < args.scale <= 1:
+        raise ValueError(f"--scale must be in (0, 1], got {args.scale}")
     for name in ("steps", "paper_steps", "block", "threads", "compile_warmup"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -898,19 +1028,30 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         results = []
         for name in names:
             config = CONFIGS[name]
-            steps = args.paper_steps if config.slow else args.steps
-            r = run_config(config, steps, args.warmup, args.block, data=not args.no_data, peak=args.peak)
+            steps = args.paper_steps if config.slow else args.steps * config.step_multiplier
+            r = run_config(
+                config,
+                steps,
+                args.warmup,
+                args.block,
+                scale=args.scale,
+                data=not args.no_data,
+                peak=args.peak,
+                run=Run(args.accelerator, args.precision),
+            )
             print(JSON_PREFIX + json.dumps(r), flush=True)
             results.append(r)
         return results
-    gflops = machine_gflops()
+    gflops = machine_gflops(run=Run(args.accelerator, args.precision))
     peak = max(gflops.values())
     print(f"machine peak: {gflops} GFLOP/s", flush=True)
     results = []
     for name in names:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--only", name, "--json", "--peak", str(peak)]
         cmd += [f"--steps={args.steps}", f"--paper-steps={args.paper_steps}", f"--warmup={args.warmup}"]
-        cmd += [f"--block={args.block}", f"--threads={args.threads}"] + (["--no-data"] if args.no_data else [])
+        cmd += [f"--block={args.block}", f"--threads={args.threads}", f"--scale={args.scale}"]
+        cmd += [f"--accelerator={args.accelerator}", f"--precision={args.precision}"]
+        cmd += ["--no-data"] if args.no_data else []
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         rows = [
             json.loads(line[len(JSON_PREFIX) :]) for line in proc.stdout.splitlines() if line.startswith(JSON_PREFIX)
@@ -921,7 +1062,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         print(markdown_table(rows).splitlines()[-1], flush=True)
     print(markdown_table(results))
     if not args.no_write:
-        output = args.output or DEFAULT_OUTPUT
+        output = args.output or default_output(args.accelerator, args.precision)
         write_doc(Path(output), results, gflops, args)
         print(f"wrote {output}")
     return results

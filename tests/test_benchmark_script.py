@@ -47,6 +47,7 @@ def test_every_config_yields_a_table_row(benchmark, tmp_path):
     text = benchmark.write_doc(tmp_path / "benchmarks.md", results, {"matmul": 100.0, "conv": 50.0}, args)
     assert (tmp_path / "benchmarks.md").read_text() == text
     assert "| pix2pix_b1 (2 steps) |" in text and "0.92" in text and "100 GFLOP/s" in text
+    assert "Accelerator: CPU, precision `32-true`" in text
 
 
 def test_plain_loop_updates_both_networks(benchmark):
@@ -64,6 +65,42 @@ def test_plain_loop_updates_both_networks(benchmark):
 def test_bad_arguments_fail_early(benchmark):
     with pytest.raises(ValueError, match="--steps"):
         benchmark.parse_args(["--steps", "0"])
+    with pytest.raises(ValueError, match="16-mixed needs --accelerator cuda"):
+        benchmark.parse_args(["--precision", "16-mixed"])
+    with pytest.raises(ValueError, match="--ablate runs on the CPU in 32-true only"):
+        benchmark.parse_args(["--ablate", "--precision", "bf16-mixed"])
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            benchmark.parse_args(["--accelerator", "cuda"])
+
+
+def test_each_accelerator_and_precision_writes_its_own_report(benchmark):
+    assert benchmark.default_output("cpu", "32-true") == benchmark.DEFAULT_OUTPUT
+    assert benchmark.default_output("cuda", "16-mixed").endswith("docs/benchmarks_cuda_16-mixed.md")
+    assert benchmark.default_output("cpu", "bf16-mixed").endswith("docs/benchmarks_cpu_bf16-mixed.md")
+
+
+def test_bf16_mixed_trains_both_loops_in_bf16(benchmark):
+    """--precision bf16-mixed: the plain loop runs its forwards under bf16 autocast and still updates both networks,
+    and the Lightning side runs with the same precision."""
+    run = benchmark.Run("cpu", "bf16-mixed")
+    row = benchmark.run_config(
+        benchmark.CONFIGS["dcgan"], steps=2, warmup=1, block=1, scale=0.1, data=False, peak=100.0, run=run
+    )
+    assert (row["accelerator"], row["precision"], row["steps"]) == ("cpu", "bf16-mixed", 2)
+    assert row["lightning_s"] > 0 and row["plain_s"] > 0
+    torch.manual_seed(0)
+    family = benchmark.CONFIGS["pix2pix_b1"].build(0.1)
+    loop = benchmark.PlainLoop(family, family.generator, family.discriminator, run=run)
+    dtypes = []
+    loop.g.register_forward_hook(lambda module, args, output: dtypes.append(output.dtype))
+    g0 = [p.detach().clone() for p in loop.g.parameters()]
+    d0 = [p.detach().clone() for p in loop.d.parameters()]
+    assert math.isfinite(loop.step(family.batch))
+    assert dtypes == [torch.bfloat16]
+    assert all(p.dtype == torch.float32 for p in loop.g.parameters())  # mixed: fp32 master weights
+    assert any(not torch.equal(a, b) for a, b in zip(g0, loop.g.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, loop.d.parameters(), strict=True))
 
 
 def _cheap_variants(benchmark):

@@ -1,6 +1,7 @@
 """The GAN loop, through real (tiny, CPU) Lightning runs: who moves on which step, step counting, clipping,
 penalty, EMA, schedulers, non-finite losses, and the setup-time channel check."""
 
+import csv
 import math
 import shutil
 from functools import partial
@@ -8,6 +9,7 @@ from functools import partial
 import pytest
 import torch
 from lightning.pytorch import Callback, Trainer, seed_everything
+from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
 from lightning_gan.gan import GAN, NonFiniteLossError
@@ -202,6 +204,21 @@ def test_scheduler_interval(tmp_path, interval: str, expected: list[float]) -> N
         assert lrs == pytest.approx(expected)
     else:
         assert lrs[1:] == pytest.approx(expected[:1])  # 4 batches per epoch halve it 4 times
+
+
+def test_learning_rates_reach_the_logger_per_network(tmp_path) -> None:
+    """The module is the run's learning-rate monitor: `train/lr_G` and `train/lr_D` reach the logger at every
+    logged step, named by network, whether or not the optimizer has a scheduler, and follow the scheduler."""
+    step_lr = partial(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    model = make_gan(g_scheduler=step_lr)  # D: no scheduler
+    model.g_optimizer = model.d_optimizer = partial(torch.optim.SGD, lr=0.1)
+    logger = CSVLogger(tmp_path, name="lr")
+    trainer = make_trainer(tmp_path, max_epochs=3, logger=logger, log_every_n_steps=1)
+    trainer.fit(model, ToyData(n=32, batch_size=8))  # 4 batches per epoch
+    with open(f"{logger.log_dir}/metrics.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("train/lr_G")]
+    assert [float(r["train/lr_G"]) for r in rows] == pytest.approx([0.1] * 4 + [0.05] * 4 + [0.025] * 4)
+    assert [float(r["train/lr_D"]) for r in rows] == pytest.approx([0.1] * 12)
 
 
 class NaNGenerator(ToyGenerator):
