@@ -23,7 +23,8 @@ The shipped configs budget in epochs; see README, "Step counting".
 import logging
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -269,7 +270,7 @@ class GAN(LightningModule):
     def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
         logs: dict[str, Any] = {}
         discriminator = self._wrapped.get("discriminator", self.discriminator)
-        with self.toggled_optimizer(opt):
+        with self.toggled_optimizer(opt), _weight_cast_cache(self.device.type):
             real_scores = self.discriminate(real, condition, discriminator)
             fake_scores = self.discriminate(fake, condition, discriminator)
             adversarial = self.loss.discriminator_loss(real_scores, fake_scores)
@@ -282,9 +283,7 @@ class GAN(LightningModule):
             logs["train/d_real"] = self.loss.probability(real_scores)
             logs["train/d_fake"] = self.loss.probability(fake_scores)
             if self._finite("discrim_loss", d_loss):
-                opt.zero_grad(set_to_none=True)
-                self.manual_backward(d_loss)
-                opt.step()
+                self._update(opt, d_loss)
                 self.loss.after_discriminator_step(self.discriminator)
         logs["train/lr_D"] = opt.param_groups[0]["lr"]
         return logs
@@ -302,13 +301,24 @@ class GAN(LightningModule):
                 g_loss = g_loss + self.hparams.reconstruction_weight * l1
                 logs["train/gen_loss_L1"] = l1.detach()
             if self._finite("gen_loss", g_loss):
-                opt.zero_grad(set_to_none=True)
-                self.manual_backward(g_loss)
-                opt.step()
+                self._update(opt, g_loss)
                 if self.generator_ema is not None:
                     self.generator_ema.update_parameters(self.generator)
         logs["train/lr_G"] = opt.param_groups[0]["lr"]
         return logs
+
+    def _update(self, opt: Any, loss: Tensor) -> None:
+        """zero_grad, backward, optimizer step, outside autocast.
+
+        Lightning runs ``training_step`` under its mixed-precision autocast, and under manual optimization our
+        backward passes and optimizer steps are inside it. PyTorch advises against backward passes under autocast
+        (its AMP docs): the backward ops already run in the dtypes autocast chose for their forward ops, and autocast
+        only adds casts, e.g. 13 % of a bf16 SEGAN paper step on the CPU (``docs/benchmarks_cpu_bf16-mixed.md``).
+        """
+        with torch.autocast(self.device.type, enabled=False):
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            opt.step()
 
     def _finite(self, name: str, value: Tensor) -> bool:
         if torch.isfinite(value).item():
@@ -452,6 +462,26 @@ class GAN(LightningModule):
             output = self(condition)
         extra = {k: v for k, v in batch.items() if k not in ("condition", "real")}
         return {"output": self.postprocess(output), **extra}
+
+
+@contextmanager
+def _weight_cast_cache(device_type: str) -> Iterator[None]:
+    """Under mixed precision, cast D's weights to the low-precision dtype once per D step instead of once per forward.
+
+    Lightning's autocast spans the whole ``training_step`` with its weight-cast cache off, because under manual
+    optimization the weights change inside that region and cached casts would go stale. A D step scores the real
+    batch, the fake batch and (SEGAN) the reference batch with the same weights, so the cache is turned back on for
+    the D step alone and emptied when it ends, after D's optimizer step: 11 % of a bf16 SEGAN paper step on the CPU
+    (``docs/benchmarks_cpu_bf16-mixed.md``). Without autocast this does nothing.
+    """
+    if not torch.is_autocast_enabled(device_type):
+        yield
+        return
+    try:
+        with torch.autocast(device_type, dtype=torch.get_autocast_dtype(device_type), cache_enabled=True):
+            yield
+    finally:
+        torch.clear_autocast_cache()
 
 
 def _to_channels_last(tensor: Tensor) -> Tensor:

@@ -207,7 +207,9 @@ class WassersteinGPLoss(WassersteinLoss):
         eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
         mixed = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)
         scores = critic(mixed)
-        (grads,) = torch.autograd.grad(scores.float().sum() * grad_scale, mixed, create_graph=True)
+        # A backward pass, so outside autocast, as in PyTorch's AMP gradient-penalty recipe.
+        with torch.autocast(mixed.device.type, enabled=False):
+            (grads,) = torch.autograd.grad(scores.float().sum() * grad_scale, mixed, create_graph=True)
         grads = grads.float().flatten(1) / grad_scale
         return self.penalty_weight * (grads.norm(2, dim=1) - 1.0).square().mean()
 

@@ -871,7 +871,7 @@ def machine_info() -> dict[str, str]:
     }
 
 
-DOC_TEMPLATE = """# Benchmarks
+DOC_TEMPLATE = """# Benchmarks: {where}, `{precision}`
 
 Training speed of every family on {where}: our Lightning `fit` against a plain PyTorch loop with the same networks,
 losses, optimizers and update order; the data pipeline alone; and the distance to the FLOP floor. Produced by
@@ -930,6 +930,8 @@ Targets of the issue: Lightning overhead <= 2 % of the step; data >= 10x faster 
   G's step, one G forward, `torch.compile`) measured on and off (`python scripts/benchmark.py --ablate`).
 - `docs/benchmarks_ddp.md`: 2-process DDP against one process, and the two DDP strategies against each other
   (`python scripts/benchmark_ddp.py`).
+- `docs/benchmarks_<accelerator>_<precision>.md`: this report in other precisions and on GPUs (`--accelerator`,
+  `--precision`), e.g. `docs/benchmarks_cpu_bf16-mixed.md`.
 """
 
 
