@@ -152,7 +152,6 @@ class GAN(LightningModule):
         # Training-time wrappers of G and D (one DDP each under SeparateDDPStrategy); a plain dict, so they are not
         # registered as submodules and checkpoints keep the keys of the bare networks.
         self._wrapped: dict[str, nn.Module] = {}
-        self._compiled = False
 
     # ------------------------------------------------------------------ generation
     @property
@@ -230,8 +229,7 @@ class GAN(LightningModule):
         else:
             real, condition = batch["real"], batch.get("condition")
         if self.hparams.channels_last:
-            real = _to_channels_last(real)
-            condition = _to_channels_last(condition) if condition is not None else None
+            real, condition = _to_channels_last(real), _to_channels_last(condition)
         return real, condition
 
     def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
@@ -256,8 +254,8 @@ class GAN(LightningModule):
     def _logs_written_this_step(self) -> bool:
         """Whether the loggers write this batch's step values (every ``trainer.log_every_n_steps`` batches).
 
-        Each ``self.log`` costs about 0.4 ms on the CPU whether or not it is written (several % of a small model's
-        step, ``docs/benchmarks.md``), so the other batches skip them. The progress bar's losses refresh at the
+        ``self.log`` does its bookkeeping whether or not the value is written, a fixed cost per call that counts
+        in a small model's step, so the other batches skip it. The progress bar's losses refresh at the
         same interval. An epoch's last batch and the batch that reaches ``max_steps`` always log, so a run shorter
         than the interval still reports its final values. Lightning's ``LearningRateMonitor`` asks the same
         (private) connector.
@@ -413,13 +411,12 @@ class GAN(LightningModule):
             check_channels(datamodule, self.generator, self.discriminator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
-        if self.hparams.compile and stage == "fit" and not self._compiled:
+        if self.hparams.compile and stage == "fit" and self.generator._compiled_call_impl is None:
             self.generator.compile()
             if type(self.loss).penalty is AdversarialLoss.penalty:
                 self.discriminator.compile()
             else:
                 log.info("Compiling G only: %s's penalty needs a double backward through D.", type(self.loss).__name__)
-            self._compiled = True
 
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
@@ -484,8 +481,10 @@ def _weight_cast_cache(device_type: str) -> Iterator[None]:
         torch.clear_autocast_cache()
 
 
-def _to_channels_last(tensor: Tensor) -> Tensor:
-    return tensor.contiguous(memory_format=torch.channels_last) if tensor.dim() == 4 else tensor
+def _to_channels_last(tensor: Tensor | None) -> Tensor | None:
+    if tensor is None or tensor.dim() != 4:
+        return tensor
+    return tensor.contiguous(memory_format=torch.channels_last)
 
 
 def check_channels(datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:

@@ -301,8 +301,12 @@ class Run:
     precision: str = "32-true"
 
     @property
+    def gpu(self) -> bool:
+        return self.accelerator == "cuda"
+
+    @property
     def device(self) -> torch.device:
-        return torch.device("cuda" if self.accelerator == "cuda" else "cpu")
+        return torch.device("cuda" if self.gpu else "cpu")
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "32-true":
@@ -312,7 +316,7 @@ class Run:
 
     def sync(self) -> None:
         """Wait for queued GPU work, so a host clock measures it (no-op on the CPU, which is synchronous)."""
-        if self.accelerator == "cuda":
+        if self.gpu:
             torch.cuda.synchronize()
 
 
@@ -449,7 +453,7 @@ def machine_gflops(size: int = 2048, repeats: int = 5, run: Run = Run()) -> dict
     ``repeats``), on ``run``'s device in its precision (fp32, or the autocast dtype): the denominator of the floor.
     On CUDA the sizes are 4x (matmul) and 8x (conv batch) larger, so the GPU is busy long enough to time."""
     torch.manual_seed(0)
-    gpu = run.accelerator == "cuda"
+    gpu = run.gpu
     size = size * 4 if gpu else size
     a, b = torch.randn(size, size, device=run.device), torch.randn(size, size, device=run.device)
     conv = nn.Conv2d(128, 256, 4, 2, 1).to(run.device)
@@ -533,7 +537,7 @@ def run_config(
     )
     steps = -(-steps // block) * block  # whole blocks
     timer = _alternating_timer(plain, batch, warmup, block, run)
-    gpu = run.accelerator == "cuda"
+    gpu = run.gpu
     if gpu:
         torch.backends.cudnn.benchmark = True  # fixed shapes: autotuned convolutions, for both loops
         torch.cuda.reset_peak_memory_stats()
@@ -1003,8 +1007,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         raise ValueError("--precision 16-mixed needs --accelerator cuda (fp16 autocast is for GPUs)")
     if args.accelerator == "cuda" and not torch.cuda.is_available():
         raise ValueError("--accelerator cuda: torch sees no CUDA device on this machine")
-    if args.ablate and (args.accelerator, args.precision) != ("cpu", "32-true"):
-        raise ValueError("--ablate runs on the CPU in 32-true only")
+    if args.ablate and (args.accelerator, args.precision, args.scale) != ("cpu", "32-true", 1.0):
+        raise ValueError("--ablate runs on the CPU in 32-true at full scale only")
     if not 0 < args.scale <= 1:
         raise ValueError(f"--scale must be in (0, 1], got {args.scale}")
     for name in ("steps", "paper_steps", "block", "threads", "compile_warmup"):

@@ -67,7 +67,7 @@ def test_bad_arguments_fail_early(benchmark):
         benchmark.parse_args(["--steps", "0"])
     with pytest.raises(ValueError, match="16-mixed needs --accelerator cuda"):
         benchmark.parse_args(["--precision", "16-mixed"])
-    with pytest.raises(ValueError, match="--ablate runs on the CPU in 32-true only"):
+    with pytest.raises(ValueError, match="--ablate runs on the CPU in 32-true at full scale only"):
         benchmark.parse_args(["--ablate", "--precision", "bf16-mixed"])
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
