@@ -94,7 +94,8 @@ def test_paper_config_has_the_paper_settings() -> None:
     assert cli.datamodule.batch_size == 100 and cli.datamodule.window == 16384 and cli.datamodule.hop == 8192
     assert cli.datamodule.pre_emphasis == 0.95 and model.postprocess.coef == 0.95
     assert (model.inference.window, model.inference.hop) == (16384, 8192)
-    assert set(model.val_metrics.keys()) == {f"val/{k}" for k in ("si_sdr", "pesq", "csig", "cbak", "covl", "ssnr", "stoi")}
+    table = ("si_sdr", "pesq", "csig", "cbak", "covl", "ssnr", "stoi")
+    assert set(model.val_metrics.keys()) == {f"val/{k}" for k in table}
     (vbn,) = [c for c in cli.trainer.callbacks if isinstance(c, VirtualBatchNormReference)]
     assert vbn.size == 100 and vbn.every_n_steps is None
     assert cli.trainer.checkpoint_callback.monitor == "val/pesq" and cli.trainer.checkpoint_callback.mode == "max"
