@@ -252,3 +252,11 @@ def test_demo_test_prints_the_speech_enhancement_table(
     expected = composite_measures(noisy, clean, 16000)
     for key in ("pesq", "csig", "cbak", "covl", "ssnr"):
         assert float(metrics[f"test/input_{key}"]) == pytest.approx(float(expected[key]), abs=2e-3), key
+
+
+def test_demo_config_runs_on_any_corpus_within_ten_minutes() -> None:
+    cli = main(["--config", str(DEMO), "--trainer.logger", "false"], run=False)
+    assert cli.datamodule.val_speakers == "auto"
+    assert cli.config.trainer.max_time == "00:00:10:00"
+    assert (cli.trainer.checkpoint_callback.monitor, cli.trainer.checkpoint_callback.mode) == ("val/pesq", "max")
+    assert set(cli.model.test_metrics.keys()) == {f"test/{k}" for k in TABLE}
