@@ -30,8 +30,9 @@ def run_directory(trainer: Trainer) -> Path:
     it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone.
     """
     checkpoint = trainer.checkpoint_callback
-    if checkpoint is not None and getattr(checkpoint, "dirpath", None):
-        return Path(checkpoint.dirpath).parent
+    dirpath = getattr(checkpoint, "dirpath", None)  # ModelCheckpoint's; other Checkpoint classes may lack it
+    if dirpath:
+        return Path(dirpath).parent
     if trainer.loggers:
         logger = trainer.loggers[0]
         save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
@@ -94,7 +95,8 @@ class SampleLogger(Callback):
         self._fixed: dict[str, Any] | None = None
 
     def _collect(self, trainer: Trainer, pl_module: Any) -> dict[str, Any]:
-        loader = _first_loader(trainer.datamodule, ("val_dataloader", "train_dataloader"))
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector
+        loader = _first_loader(datamodule, ("val_dataloader", "train_dataloader"))
         first = next(iter(loader))
         if isinstance(first, Tensor) or "condition" not in first:
             latent_shape = pl_module.generator.latent_shape(self.num_samples, None)

@@ -92,7 +92,7 @@ class VirtualBatchNormReference(Callback):
         if resumed and not self.redraw_on_resume:
             rank_zero_info("VirtualBatchNormReference: keeping the reference statistics of the checkpoint.")
             return
-        datamodule = trainer.datamodule
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector
         draw = getattr(datamodule, "reference_batch", None)
         if draw is None:
             raise ValueError(

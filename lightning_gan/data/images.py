@@ -21,7 +21,7 @@ def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
     """Scale the short side to ``size`` (bicubic), then crop the centre ``size`` x ``size``."""
     w, h = img.size
     scale = size / min(w, h)
-    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BICUBIC)
+    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.Resampling.BICUBIC)
     w, h = img.size
     left, top = (w - size) // 2, (h - size) // 2
     return img.crop((left, top, left + size, top + size))

@@ -24,7 +24,7 @@ of memory on a 2-core CPU (``segan.md`` section 5), so it belongs on a GPU.
 """
 
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -87,6 +87,9 @@ class SEGANGenerator(nn.Module):
     in_channels: int = 1
     out_channels: int = 1
 
+    family = "segan"
+    modality = "audio"
+
     def __init__(
         self,
         channels: tuple[int, ...] = PAPER_CHANNELS,
@@ -125,16 +128,16 @@ class SEGANGenerator(nn.Module):
         _trunc_normal_init_(self)
 
     @property
-    def multiple(self) -> int:
+    def size_multiple(self) -> int:
         """Input lengths must be multiples of this (``2**len(channels)``; 2048 for the paper model)."""
         return 2 ** len(self.channels)
 
     def _check_length(self, length: int) -> None:
-        if length < 1 or length % self.multiple:
+        if length < 1 or length % self.size_multiple:
             raise ValueError(
-                f"SEGANGenerator: input length {length} is not a positive multiple of {self.multiple} "
+                f"SEGANGenerator: input length {length} is not a positive multiple of {self.size_multiple} "
                 f"(2**len(channels) with {len(self.channels)} stride-2 layers); pad or cut the audio to a multiple "
-                f"of {self.multiple} (the paper uses 16384-sample windows)."
+                f"of {self.size_multiple} (the paper uses 16384-sample windows)."
             )
 
     def latent_shape(self, batch_size: int, condition: Tensor | None) -> tuple[int, ...] | None:
@@ -151,10 +154,10 @@ class SEGANGenerator(nn.Module):
             raise ValueError("SEGANGenerator.latent_shape needs the condition (noisy speech, N x 1 x T), got None.")
         length = condition.shape[-1]
         self._check_length(length)
-        return (batch_size, self.channels[-1], length // self.multiple)
+        return (batch_size, self.channels[-1], length // self.size_multiple)
 
     def forward(self, x: Tensor, z: Tensor | None = None) -> Tensor:
-        """Enhance ``x`` (N x 1 x T, pre-emphasised, T a multiple of :attr:`multiple`) into N x 1 x T in [-1, 1].
+        """Enhance ``x`` (N x 1 x T, pre-emphasised, T a multiple of :attr:`size_multiple`) into N x 1 x T in [-1, 1].
 
         ``z`` (N x channels[-1] x T / 2**L) is drawn with ``torch.randn`` when omitted (inference, export); training
         loops pass their own so every rank draws from its own generator.
@@ -171,6 +174,7 @@ class SEGANGenerator(nn.Module):
             h = act(h)
         if self.latent:
             shape = self.latent_shape(x.shape[0], x)
+            assert shape is not None  # a latent G has a latent shape
             if z is None:
                 z = torch.randn(shape, device=x.device, dtype=x.dtype)
             elif tuple(z.shape) != shape:
@@ -208,6 +212,10 @@ class VirtualBatchNorm1d(nn.Module):
         num_features: channels ``C`` of the N x C x T input.
         eps: added to the variance (TF ``epsilon=1e-5``).
     """
+
+    reference_mean: Tensor
+    reference_mean_sq: Tensor
+    reference_batch_size: Tensor
 
     def __init__(self, num_features: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -367,7 +375,7 @@ class SEGANDiscriminator(nn.Module):
         self._check(x)
         h = x
         for conv, norm in zip(self.convs, self.norms, strict=True):
-            h = self.act(norm.set_reference(conv(h)))
+            h = self.act(cast(VirtualBatchNorm1d, norm).set_reference(conv(h)))
 
     def forward(self, x: Tensor) -> Tensor:
         """Score ``x`` (N x in_channels x window): logits of shape N x 1."""
