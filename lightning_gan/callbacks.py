@@ -17,6 +17,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
+from typing_extensions import override
 
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import resample, write_wav
@@ -111,6 +112,7 @@ class SampleLogger(Callback):
                     return items
         return items
 
+    @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         epoch = trainer.current_epoch
         last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
@@ -208,10 +210,12 @@ class PredictionWriter(BasePredictionWriter):
         self.sample_rate = sample_rate
         self.audio_rate = audio_rate
 
+    @override
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if self.output_dir is None:
             self.output_dir = Path(trainer.default_root_dir) / "predictions"
 
+    @override
     def write_on_batch_end(
         self,
         trainer: Trainer,

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from typing_extensions import override
 
 Generate = Callable[[Tensor], Tensor]
 
@@ -82,6 +83,7 @@ class Direct(WholeInput):
     def __call__(self, generate: Generate, condition: Tensor) -> Tensor:
         return generate(condition)
 
+    @override
     def describe(self) -> StrategyInfo:
         return self._info(None, None, "runs G on the input as it is")
 
@@ -120,6 +122,7 @@ class PadToMultiple(WholeInput):
         pad = (before, after, 0, 0) if dim == -1 else (0, 0, before, after)
         return F.pad(x, pad, mode=mode) if mode != "constant" else F.pad(x, pad, value=0.0)
 
+    @override
     def describe(self) -> StrategyInfo:
         words = (
             f"pads H and W to multiples of {self.multiple} ({self.mode}, centred), runs G, crops the output back to "
@@ -170,6 +173,7 @@ class ResizeTo(WholeInput):
         shrink = height < x.shape[-2] or width < x.shape[-1]
         return F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False, antialias=shrink)
 
+    @override
     def describe(self) -> StrategyInfo:
         words = f"resizes to {self.size} x {self.size} (bicubic), runs G, resizes the output back"
         return self._info("image", self.size, words)
@@ -225,6 +229,7 @@ class OverlapAdd(WholeInput):
         self.hop = hop
         self.batch_size = batch_size
 
+    @override
     def describe(self) -> StrategyInfo:
         words = (
             f"zero-pads, cuts {self.window}-sample windows every {self.hop} samples, runs G on them and "

@@ -18,6 +18,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor
+from typing_extensions import override
 
 
 def discriminator_input(condition: Tensor, sample: Tensor) -> Tensor:
@@ -85,6 +86,7 @@ class VirtualBatchNormReference(Callback):
         set_reference(x)
         return True
 
+    @override
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.every_n_steps is not None:
             return  # drawn from the live batches instead
@@ -103,6 +105,7 @@ class VirtualBatchNormReference(Callback):
             )
         self._set(pl_module, draw(self.size, self.seed))
 
+    @override
     def on_train_batch_start(self, trainer: Trainer, pl_module: LightningModule, batch: Any, batch_idx: int) -> None:
         if self.every_n_steps is not None and batch_idx % self.every_n_steps == 0:
             self._set(pl_module, batch)

@@ -35,6 +35,7 @@ import torch
 from lightning import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from typing_extensions import override
 
 from lightning_gan.audio import pre_emphasis as apply_pre_emphasis
 from lightning_gan.data.wav import default_cache_dir, read_wav, resampled_length, wav_info
@@ -363,6 +364,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             raise ValueError(f"val_speakers {list(self.val_speakers)} hold out every training speaker of {self.root}")
         return kept, [u for u in train if speaker_of(u.name) in held]
 
+    @override
     def setup(self, stage: str | None = None) -> None:
         """Index the files the stage needs (headers only) and build its datasets; bad input fails here, named."""
         needs_train = stage in ("fit", None) and self.train_set is None
@@ -427,14 +429,18 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             collate_fn=collate_speech,
         )
 
+    @override
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, "fit", train=True)
 
+    @override
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, "validate")
 
+    @override
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, "test")
 
+    @override
     def predict_dataloader(self) -> DataLoader:
         return self._loader(self.predict_set, "predict")
