@@ -195,13 +195,13 @@ class OverlapAdd(WholeInput):
        the first and last included. A signal shorter than one window becomes at least one zero-padded window.
     2. Cut windows every ``hop`` samples and run ``generate`` on at most ``batch_size`` of them at a time (windows of
        all N inputs together), which bounds memory for long files (santi-pdp/segan issue #38 and PR #7,
-       ``segan.md`` section 6, item 4).
+       ``docs/references.md``, "SEGAN: data and inference").
     3. Cross-fade: each output window is weighted by ``w[n] = sin(pi * (n + 1/2) / window)**2`` (a Hann window
        shifted by half a sample, strictly positive) and the weighted sum is divided by the summed weights, so the
        weights sum to exactly 1 at every sample for any hop, edges included. At ``hop = window / 2`` the window is
        already COLA (``sin**2 + cos**2 = 1``). Neighbouring windows therefore blend smoothly instead of meeting at a
-       seam every window as in the reference's non-overlapping concatenation (``segan.md`` section 3.4);
-       ``hop = window`` reproduces that concatenation exactly.
+       seam every window as in the reference's non-overlapping concatenation
+       (santi-pdp/segan c88a08d ``model.py`` ``clean``); ``hop = window`` reproduces that concatenation exactly.
     4. Trim the padding: the output has the input's length ``T``.
 
     The sums run in float64 (float32 on MPS, which has no float64), so an identity generator gives back its input

@@ -40,8 +40,8 @@ listed as not measured). See :func:`ablate_config` for how the timing is kept fa
 given (never ``docs/benchmarks.md`` by default).
 
 Targets (issue "Performance: benchmark every family against a plain PyTorch loop"): Lightning overhead <= 2 % of
-the step; data >= 10x faster than training; pix2pix batch 1 >= 1.3x the reference's 0.92 it/s
-(``shared/reference/pix2pix.md`` section 9).
+the step; data >= 10x faster than training; pix2pix batch 1 >= 1.3x the reference's 0.92 it/s (the update of
+junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba timed alone on this kind of machine, not in this run).
 """
 
 from __future__ import annotations
@@ -917,13 +917,13 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
 - SEGAN paper runs few measured steps (`--paper-steps`, default 5; about 7+ s per step here), so its figures are the
   least precise.
 
-## Reference figures (same machine, `shared/reference/`)
+## Reference figures (measured separately on this kind of 2-core machine, 2026-11-22; not in this run)
 
 | model | reference | it/s | samples/s |
 |---|---|---|---|
-| pix2pix unet_256 + PatchGAN, batch 1 | junyanz 2a7afba, pix2pix.md section 9 | 0.92 | 0.92 |
-| pix2pix unet_256 + PatchGAN, batch 4 | junyanz 2a7afba, pix2pix.md section 9 | 0.386 | 1.54 |
-| SEGAN paper, window 16384, batch 4 | deNsuh re-implementation (larger D), segan.md section 5 | 0.139 | 0.55 |
+| pix2pix unet_256 + PatchGAN, batch 1 | junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba | 0.92 | 0.92 |
+| pix2pix unet_256 + PatchGAN, batch 4 | junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba | 0.386 | 1.54 |
+| SEGAN paper, window 16384, batch 4 | deNsuh/segan-pytorch 938b6c8 (larger D) | 0.139 | 0.55 |
 
 Targets of the issue: Lightning overhead <= 2 % of the step; data >= 10x faster than training; pix2pix batch 1
 >= 1.3x the reference, i.e. >= 1.2 it/s.

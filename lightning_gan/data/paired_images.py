@@ -3,7 +3,7 @@
 Isola et al., "Image-to-Image Translation with Conditional Adversarial Networks", CVPR 2017,
 https://arxiv.org/abs/1611.07004. The defaults and the transform follow the authors' PyTorch code
 (junyanz/pytorch-CycleGAN-and-pix2pix, ``data/aligned_dataset.py`` and ``data/base_dataset.py``; see
-``reference/pix2pix.md`` sections 6-7).
+``docs/references.md``, "pix2pix: defaults and schedule").
 
 Each split folder is in one of two layouts, detected per split:
 

@@ -3,7 +3,7 @@
 Pascual, Bonafonte and Serrà, "SEGAN: Speech Enhancement Generative Adversarial Network", Interspeech 2017
 (arXiv 1703.09452). Layers, activations, initialisation and the virtual batch norm follow the authors' TensorFlow
 code, santi-pdp/segan at c88a08d (``generator.py`` ``AEGenerator``, ``discriminator.py``, ``bnorm.py``, ``ops.py``),
-as summarised in ``shared/reference/segan.md`` sections 1 and 7. The code is our own.
+as summarised in ``docs/references.md`` ("SEGAN: networks and parameter counts"). The code is our own.
 
 Where we differ from TF, on purpose:
 
@@ -12,15 +12,16 @@ Where we differ from TF, on purpose:
   kernels differs, which does not change the parameter count or what the network can learn.
 - VBN reference statistics are computed without gradient and kept as buffers (TF lets the gradient flow through the
   reference pass because the reference batch is the current real batch in the same graph). This is what
-  ``segan.md`` section 6, item 7 asks for: stored statistics, saved in checkpoints, no second graph per D call.
+  users of the references ask for (torchgan/torchgan issue #146, dansuh17/segan-pytorch issue #1): stored
+  statistics, saved in checkpoints, no second graph per D call.
 - The discriminator's strided convolutions have a bias by default (``bias=True``), as the "paper configuration"
-  count of ``segan.md`` section 0 (24,373,081) assumes. TF's ``discriminator.py`` calls ``downconv`` without
+  count (24,373,081, ``docs/references.md``) assumes. TF's ``discriminator.py`` calls ``downconv`` without
   ``bias_init``, so its D convs have no bias: ``SEGANDiscriminator(bias=False)`` is the exact TF v1.1 D
   (24,370,569 parameters, 2,512 fewer).
 
 Small variants for CPU work (tests, smoke runs): e.g. ``channels=(8, 16, 32, 32, 64)`` and ``kernel_size=15``; the
 window must then be a multiple of ``2**5 = 32`` (e.g. 4096). The full model costs 7-20 s per training step and 4-5 GB
-of memory on a 2-core CPU (``segan.md`` section 5), so it belongs on a GPU.
+of memory on a 2-core CPU (measured for deNsuh/segan-pytorch 938b6c8, whose D is larger), so it belongs on a GPU.
 """
 
 import warnings
@@ -73,7 +74,7 @@ class SEGANGenerator(nn.Module):
     Args:
         channels: encoder feature maps (TF ``g_enc_depths``, paper 16-32-32-64-64-128-128-256-256-512-1024, giving an
             8 x 1024 code for a 16384-sample window).
-        kernel_size: convolution width (paper and TF: 31; deNsuh's port uses 32, ``segan.md`` section 1.3).
+        kernel_size: convolution width (paper and TF: 31; deNsuh/segan-pytorch 938b6c8 uses 32).
         latent: concatenate ``z`` at the bottleneck (paper: yes). Without it the generator is deterministic and
             :meth:`latent_shape` returns ``None``.
         bias: biases on every (transposed) convolution. TF's flags default to off, but the released v1.1 model and
@@ -306,7 +307,7 @@ class SEGANDiscriminator(nn.Module):
         in_channels: input channels (2: noisy and clean/enhanced, TF ``model.py``).
         channels: feature maps (TF ``d_num_fmaps``, the same 16...1024 as G; deNsuh doubles them).
         kernel_size: convolution width (paper 31).
-        negative_slope: LeakyReLU slope (TF ``ops.leakyrelu`` 0.3; deNsuh's 0.03 is a typo, ``segan.md`` 1.3).
+        negative_slope: LeakyReLU slope (TF ``ops.leakyrelu`` 0.3; deNsuh/segan-pytorch's 0.03 is a typo).
         bias: biases on the strided convolutions (see the module docstring).
         window: input length; fixed because the final linear layer reads ``window / 2**L`` positions (paper 16384).
 
