@@ -18,8 +18,8 @@ Decisions, each a place where the references differ or fall short:
   whole utterance is pre-emphasised and windowed at test time. TF restarts the filter on every slice, which differs
   only in that first sample (santi-pdp/segan c88a08d ``data_loader.py``).
 * **Every sample is trained on.** The references drop the tail shorter than a window (santi-pdp/segan c88a08d
-  ``make_tfrecords.py``); with 16384-sample
-  windows, 8192 hop and ~3 s utterances that discards ~15 % of the corpus. By default (``cover_tail=True``) one last
+  ``make_tfrecords.py``); with 16384-sample windows, 8192 hop and utterances of a few seconds that discards a
+  sizeable part of the corpus. By default (``cover_tail=True``) one last
   window aligned to the end of the utterance is added instead; ``cover_tail=False`` reproduces the references. A file
   shorter than one window is zero-padded to one window (after its end), never dropped.
 * **Validation by speaker.** The paper has no validation set; ``val_speakers`` (default p226 and p287, as several
