@@ -504,6 +504,24 @@ def build_family(config: Config, scale: float = 1.0) -> Family:
     return family
 
 
+def lightning_module(family: Family) -> Any:
+    """The :class:`~lightning_gan.gan.GAN` that trains ``family`` as its config does (the shipped speed switches on),
+    on ``family``'s own networks (copy them first to keep the originals)."""
+    from lightning_gan.gan import GAN
+
+    shipped = family.shipped
+    return GAN(
+        family.generator,
+        family.discriminator,
+        loss=family.loss,
+        g_optimizer=functools.partial(family.g_optimizer, **shipped.optimizer_kwargs()),
+        d_optimizer=functools.partial(family.d_optimizer, **shipped.optimizer_kwargs()),
+        reconstruction_weight=family.reconstruction_weight,
+        discriminator_loss_weight=family.discriminator_loss_weight,
+        channels_last=shipped.channels_last,
+    )
+
+
 def run_config(
     config: Config,
     steps: int,
@@ -518,23 +536,12 @@ def run_config(
     :func:`format_row`). FLOPs are counted on the CPU in fp32 (the same operations in any precision)."""
     from lightning.pytorch import Trainer
 
-    from lightning_gan.gan import GAN
-
     family = build_family(config, scale)
     flops = step_flops(family)
     shipped = family.shipped
     plain = PlainLoop(family, copy.deepcopy(family.generator), copy.deepcopy(family.discriminator), shipped, run)
     batch = {k: v.to(run.device) for k, v in family.batch.items()}
-    model = GAN(
-        family.generator,
-        family.discriminator,
-        loss=family.loss,
-        g_optimizer=functools.partial(family.g_optimizer, **shipped.optimizer_kwargs()),
-        d_optimizer=functools.partial(family.d_optimizer, **shipped.optimizer_kwargs()),
-        reconstruction_weight=family.reconstruction_weight,
-        discriminator_loss_weight=family.discriminator_loss_weight,
-        channels_last=shipped.channels_last,
-    )
+    model = lightning_module(family)
     steps = -(-steps // block) * block  # whole blocks
     timer = _alternating_timer(plain, batch, warmup, block, run)
     gpu = run.gpu
