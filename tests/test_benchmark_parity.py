@@ -54,7 +54,10 @@ def test_one_plain_step_equals_one_lightning_step(benchmark, config: str, tmp_pa
         assert a.keys() == b.keys()
         for key in a:
             torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6, msg=f"{config}: {key} differs")
-    moved = [not torch.equal(p, q) for p, q in zip(g.state_dict().values(), model.generator.state_dict().values())]
+    moved = [
+        not torch.equal(p, q)
+        for p, q in zip(g.state_dict().values(), model.generator.state_dict().values(), strict=True)
+    ]
     assert any(moved)  # both took a real step from the same start
 
 
