@@ -77,7 +77,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lightning_gan.losses import AdversarialLoss, LeastSquaresLoss, NonSaturatingLoss  # noqa: E402
+from lightning_gan.losses import AdversarialLoss  # noqa: E402
 
 JSON_PREFIX = "BENCH_JSON "
 DEFAULT_OUTPUT = str(ROOT / "docs" / "benchmarks.md")
@@ -135,95 +135,91 @@ class Config:
     step_multiplier: int = 1  # measure --steps x this: short steps need more of them for a stable median
 
 
-def _adam(lr: float = 2e-4) -> OptimizerFactory:
-    return functools.partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999))  # Radford et al. 2016; pix2pix reference
-
-
-def _rmsprop(lr: float) -> OptimizerFactory:
-    return functools.partial(torch.optim.RMSprop, lr=lr, alpha=0.9)  # SEGAN: TF RMSProp decay 0.9
-
-
 def _images(n: int, channels: int, size: int) -> Tensor:
     return torch.rand(n, channels, size, size) * 2 - 1
 
 
-def _dcgan(batch_size: int, scale: float) -> Family:
-    from lightning_gan.data.digits import DigitsDataModule
-    from lightning_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+def _speed_switch_free(optimizer: Any) -> tuple[OptimizerFactory, bool | None]:
+    """The config's optimizer factory without its ``fused``/``foreach`` choice, and its ``fused`` value.
 
-    size, width = (32, 32) if scale >= 1 else (8, 4)
-    return Family(  # configs/dcgan_digits.yaml
-        generator=DCGANGenerator(latent_dim=100, out_channels=1, ngf=width, image_size=size),
-        discriminator=DCGANDiscriminator(in_channels=1, ndf=width, image_size=size),
-        loss=NonSaturatingLoss(),
-        g_optimizer=_adam(),
-        d_optimizer=_adam(),
-        batch={"real": _images(batch_size, 1, size)},
-        datamodule=lambda: DigitsDataModule(image_size=size, batch_size=batch_size),
-        shipped=LoopOptions(channels_last=True, fused=True),
+    The benchmark passes those switches itself (:class:`LoopOptions`): the shipped ones in the main benchmark, one at
+    a time in the ablation, whose baseline is torch's default.
+    """
+    keywords = dict(optimizer.keywords)
+    fused = keywords.pop("fused", None)
+    keywords.pop("foreach", None)
+    return functools.partial(optimizer.func, *optimizer.args, **keywords), fused
+
+
+def _from_config(config_file: str, batch: Callable[[Any], dict[str, Tensor]], *overrides: str) -> Family:
+    """The family exactly as ``configs/<config_file>`` builds it (``lightning_gan.cli.main(..., run=False)``), with
+    ``overrides`` (batch size, bundled data, smaller nets for smoke tests) given as on the command line; ``batch``
+    makes one random training batch from the resolved ``data.init_args``."""
+    from lightning_gan.cli import main
+
+    args = ["--config", str(ROOT / "configs" / config_file), "--trainer.logger", "false", *overrides]
+    cli = main(args, run=False)
+    model, datamodule = cli.model, cli.datamodule
+    g_optimizer, fused = _speed_switch_free(model.g_optimizer)
+    d_optimizer, _ = _speed_switch_free(model.d_optimizer)
+    return Family(
+        generator=model.generator,
+        discriminator=model.discriminator,
+        loss=model.loss,
+        g_optimizer=g_optimizer,
+        d_optimizer=d_optimizer,
+        batch=batch(cli.config.data.init_args),
+        reconstruction_weight=float(model.hparams.reconstruction_weight),
+        discriminator_loss_weight=float(model.hparams.discriminator_loss_weight),
+        datamodule=lambda: datamodule,
+        shipped=LoopOptions(channels_last=bool(model.hparams.channels_last), fused=fused),
     )
+
+
+def _dcgan(batch_size: int, scale: float) -> Family:
+    small = ["--data.init_args.image_size", "8", "--model.generator.init_args.ngf", "4",
+             "--model.discriminator.init_args.ndf", "4"] if scale < 1 else []  # fmt: skip
+    return _from_config(
+        "dcgan_digits.yaml",
+        lambda data: {"real": _images(batch_size, 1, data.image_size)},
+        "--data.init_args.batch_size", str(batch_size), *small,
+    )  # fmt: skip
 
 
 def _pix2pix(batch_size: int, scale: float) -> Family:
-    from lightning_gan.data.paired_images import PairedImageDataModule
-    from lightning_gan.nets.pix2pix import PatchGANDiscriminator, UnetGenerator
-
-    size, width, downs, workers = (256, 64, 8, 4) if scale >= 1 else (32, 4, 5, 0)
-    return Family(  # configs/pix2pix_facades.yaml: unet_256 + 70x70 PatchGAN, vanilla GAN, L1 x 100, D loss x 0.5
-        generator=UnetGenerator(3, 3, num_downs=downs, ngf=width, norm="batch", dropout=True),
-        discriminator=PatchGANDiscriminator(in_channels=6, ndf=width, n_layers=3, norm="batch"),
-        loss=NonSaturatingLoss(),
-        g_optimizer=_adam(),
-        d_optimizer=_adam(),
-        batch={"condition": _images(batch_size, 3, size), "real": _images(batch_size, 3, size)},
-        reconstruction_weight=100.0,
-        discriminator_loss_weight=0.5,
-        datamodule=lambda: PairedImageDataModule(
-            str(ROOT / "data" / "pix2pix_demo"),
-            direction="BtoA",
-            load_size=size + size // 8 if scale < 1 else 286,
-            crop_size=size,
-            batch_size=batch_size,
-            num_workers=workers,  # reference --num_threads 4
-            pin_memory=False,
-        ),
-        shipped=LoopOptions(fused=True),
-    )
+    """configs/pix2pix_facades.yaml (unet_256 + 70x70 PatchGAN) on the bundled demo pairs."""
+    small = ["--model.generator.init_args.num_downs", "5", "--model.generator.init_args.ngf", "4",
+             "--model.discriminator.init_args.ndf", "4", "--data.init_args.crop_size", "32",
+             "--data.init_args.load_size", "36", "--data.init_args.num_workers", "0"] if scale < 1 else []  # fmt: skip
+    return _from_config(
+        "pix2pix_facades.yaml",
+        lambda data: {k: _images(batch_size, 3, data.crop_size) for k in ("condition", "real")},
+        "--data.init_args.root", str(ROOT / "data" / "pix2pix_demo"), "--data.init_args.batch_size", str(batch_size),
+        "--data.init_args.pin_memory", "false", *small,
+    )  # fmt: skip
 
 
 def _segan(batch_size: int, scale: float, paper: bool) -> Family:
-    from lightning_gan.data.speech import NoisyCleanSpeechDataModule
-    from lightning_gan.nets.segan import PAPER_CHANNELS, SEGANDiscriminator, SEGANGenerator
-
+    """configs/segan_voicebank.yaml (paper) or configs/segan_demo.yaml, on the bundled demo utterances."""
+    small = []
     if scale < 1:
-        channels, kernel, window = (4, 8, 8), 5, 512
-    elif paper:  # configs/segan_voicebank.yaml
-        channels, kernel, window = tuple(PAPER_CHANNELS), 31, 16384
-    else:  # configs/segan_demo.yaml
-        channels, kernel, window = (16, 32, 32, 64, 64, 128), 15, 4096
-    lr = 2e-4 if paper else 1e-3
-    return Family(
-        generator=SEGANGenerator(channels, kernel_size=kernel, latent=True, bias=True),
-        discriminator=SEGANDiscriminator(2, channels, kernel_size=kernel, negative_slope=0.3, bias=True, window=window),
-        loss=LeastSquaresLoss(),
-        g_optimizer=_rmsprop(lr),
-        d_optimizer=_rmsprop(lr),
-        batch={
-            "condition": torch.rand(batch_size, 1, window) * 2 - 1,
-            "real": torch.rand(batch_size, 1, window) * 2 - 1,
-        },
-        reconstruction_weight=100.0,
-        datamodule=lambda: NoisyCleanSpeechDataModule(
-            str(ROOT / "data" / "speech_demo"),
-            window=window,
-            hop=window // 2,
-            val_speakers=("p005",),
-            batch_size=batch_size,
-            num_workers=0,  # configs/segan_demo.yaml
-            pin_memory=False,
-            cache_dir=None,
-        ),
-    )
+        for net in ("generator", "discriminator"):
+            small += [f"--model.{net}.init_args.channels", "[4, 8, 8]", f"--model.{net}.init_args.kernel_size", "5"]
+        small += ["--data.init_args.window", "512", "--data.init_args.hop", "256"]
+
+    def batch(data: Any) -> dict[str, Tensor]:
+        return {
+            "condition": torch.rand(batch_size, 1, data.window) * 2 - 1,
+            "real": torch.rand(batch_size, 1, data.window) * 2 - 1,
+        }
+
+    return _from_config(
+        "segan_voicebank.yaml" if paper else "segan_demo.yaml",
+        batch,
+        "--data.init_args.root", str(ROOT / "data" / "speech_demo"), "--data.init_args.val_speakers", "[p005]",
+        "--data.init_args.batch_size", str(batch_size), "--data.init_args.num_workers", "0",
+        "--data.init_args.pin_memory", "false", "--data.init_args.cache_dir", "null", *small,
+    )  # fmt: skip
 
 
 CONFIGS: dict[str, Config] = {
