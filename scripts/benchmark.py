@@ -10,9 +10,14 @@ For each configuration (``--only`` picks some; default all) this measures, in on
   objects, optimizers and update order as ``GAN.training_step``: one G forward reused, a D step with D trainable
   and G frozen, then a G step with D frozen. Both use the speed switches the family's shipped config turns on
   (``Family.shipped``: fused Adam for DCGAN and pix2pix, channels_last for DCGAN).
-- The two alternate in blocks inside the same ``fit``: ``--warmup`` Lightning batches, ``--warmup`` plain steps,
-  then blocks of ``--block`` Lightning batches and ``--block`` plain steps, so a change in machine load hits both.
-  Reported: the median over ``--steps`` measured steps each.
+- **reference** (pix2pix): the update of junyanz/pytorch-CycleGAN-and-pix2pix (its layer list, unfused Adam, its
+  update order), written by us in ``scripts/reference_pix2pix.py``, with its own networks of the same sizes.
+- They alternate in blocks inside the same ``fit``: ``--warmup`` Lightning batches, ``--warmup`` plain steps (and
+  reference steps), then blocks of ``--block`` of each, so a change in machine load hits all of them. Reported: the
+  median over ``--steps`` measured steps each, and same-run ratios. ``tests/test_benchmark_parity.py`` checks that
+  the plain loop and ``GAN.training_step`` compute the same step. The families are the shipped configs, built
+  through ``lightning_gan.cli.main([...], run=False)``; only the batch size, the bundled data and the smoke-test
+  scale are overridden.
 - **data**: the family's DataModule alone on the bundled data (``data/pix2pix_demo``, ``data/speech_demo``, the
   scikit-learn digits), iterating its train dataloader at the configured ``num_workers``.
 - **FLOP/step**: one training step (forward and backward of both networks) under
@@ -24,11 +29,12 @@ Each configuration runs in a fresh subprocess (this script with ``--only NAME --
 
 Usage::
 
-    python scripts/benchmark.py                          # everything, writes docs/benchmarks.md
-    python scripts/benchmark.py --only pix2pix_b1 dcgan --no-write
+    python scripts/benchmark.py                          # everything, printed only
+    python scripts/benchmark.py --write                  # everything, and writes docs/benchmarks.md
+    python scripts/benchmark.py --only pix2pix_b1 dcgan
     python scripts/benchmark.py --only segan_paper --paper-steps 5
-    python scripts/benchmark.py --only dcgan --scale 0.1 --steps 200 --no-data --no-write   # fixed overhead/batch
-    python scripts/benchmark.py --accelerator cuda --precision 16-mixed --steps 50   # docs/benchmarks_cuda_16-mixed.md
+    python scripts/benchmark.py --only dcgan --scale 0.1 --steps 200 --no-data   # fixed overhead/batch
+    python scripts/benchmark.py --accelerator cuda --precision 16-mixed --steps 50 --write  # benchmarks_cuda_16-mixed
     python scripts/benchmark.py --ablate --only dcgan --output /tmp/ablate.md    # cheap-wins ablation (below)
     python scripts/benchmark.py --ablate --only pix2pix_b1 --variants channels_last compile --steps 20
 
@@ -79,6 +85,9 @@ if str(ROOT) not in sys.path:
 
 from lightning_gan.losses import AdversarialLoss  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_pix2pix import ReferencePix2PixStep  # noqa: E402
+
 JSON_PREFIX = "BENCH_JSON "
 DEFAULT_OUTPUT = str(ROOT / "docs" / "benchmarks.md")
 COLUMNS = (
@@ -86,6 +95,7 @@ COLUMNS = (
     "Lightning samples/s",
     "plain samples/s",
     "Lightning overhead %",
+    "reference samples/s (ours / reference)",
     "data samples/s",
     "FLOP/step",
     "fraction of floor",
@@ -133,6 +143,7 @@ class Config:
     build: Callable[[float], Family] = field(repr=False)
     slow: bool = False
     step_multiplier: int = 1  # measure --steps x this: short steps need more of them for a stable median
+    reference: Callable[[float], Any] | None = field(default=None, repr=False)  # the reference's update, by scale
 
 
 def _images(n: int, channels: int, size: int) -> Tensor:
@@ -199,6 +210,11 @@ def _pix2pix(batch_size: int, scale: float) -> Family:
     )  # fmt: skip
 
 
+def _pix2pix_reference(scale: float) -> ReferencePix2PixStep:
+    """junyanz/pytorch-CycleGAN-and-pix2pix's update (scripts/reference_pix2pix.py), at ``_pix2pix``'s scale."""
+    return ReferencePix2PixStep(num_downs=5, ngf=4, ndf=4) if scale < 1 else ReferencePix2PixStep()
+
+
 def _segan(batch_size: int, scale: float, paper: bool) -> Family:
     """configs/segan_voicebank.yaml (paper) or configs/segan_demo.yaml, on the bundled demo utterances."""
     small = []
@@ -232,8 +248,20 @@ CONFIGS: dict[str, Config] = {
             functools.partial(_dcgan, 64),
             step_multiplier=5,
         ),
-        Config("pix2pix_b1", "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 1", 1, functools.partial(_pix2pix, 1)),
-        Config("pix2pix_b4", "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 4", 4, functools.partial(_pix2pix, 4)),
+        Config(
+            "pix2pix_b1",
+            "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 1",
+            1,
+            functools.partial(_pix2pix, 1),
+            reference=_pix2pix_reference,
+        ),
+        Config(
+            "pix2pix_b4",
+            "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 4",
+            4,
+            functools.partial(_pix2pix, 4),
+            reference=_pix2pix_reference,
+        ),
         Config(
             "segan_small",
             "SEGAN demo nets (6 layers, k15), window 4096, batch 16",
@@ -407,15 +435,19 @@ class _SameBatch(Dataset):
         return self.batch
 
 
-def _alternating_timer(plain: PlainLoop, batch: dict[str, Tensor], warmup: int, block: int, run: Run) -> Any:
+def _alternating_timer(
+    plain: PlainLoop, batch: dict[str, Tensor], warmup: int, block: int, run: Run, reference: Any = None
+) -> Any:
     from lightning.pytorch import Callback
 
     class AlternatingTimer(Callback):
-        """Times Lightning batches hook to hook; after each block of them, runs and times as many plain steps."""
+        """Times Lightning batches hook to hook; after each block of them, runs and times as many plain steps, then
+        (when given) as many steps of the reference's own update."""
 
         def __init__(self) -> None:
             self.lightning: list[float] = []
             self.plain: list[float] = []
+            self.reference: list[float] = []
             self._start = 0.0
 
         def on_train_batch_start(self, *args: Any) -> None:
@@ -432,6 +464,10 @@ def _alternating_timer(plain: PlainLoop, batch: dict[str, Tensor], warmup: int, 
                     elapsed = _timed(functools.partial(plain.step, batch), run.sync)
                     if batch_idx >= warmup:
                         self.plain.append(elapsed)
+                for _ in range(warmup if batch_idx + 1 == warmup else block) if reference is not None else ():
+                    elapsed = _timed(functools.partial(reference.step, batch), run.sync)
+                    if batch_idx >= warmup:
+                        self.reference.append(elapsed)
 
     return AlternatingTimer()
 
@@ -539,7 +575,12 @@ def run_config(
     batch = {k: v.to(run.device) for k, v in family.batch.items()}
     model = lightning_module(family)
     steps = -(-steps // block) * block  # whole blocks
-    timer = _alternating_timer(plain, batch, warmup, block, run)
+    reference = None
+    if config.reference is not None:
+        torch.manual_seed(0)
+        reference = config.reference(scale)
+        reference.g.to(run.device), reference.d.to(run.device)
+    timer = _alternating_timer(plain, batch, warmup, block, run, reference)
     gpu = run.gpu
     if gpu:
         torch.backends.cudnn.benchmark = True  # fixed shapes: autotuned convolutions, for both loops
@@ -561,6 +602,7 @@ def run_config(
     loader = DataLoader(_SameBatch(batch, warmup + steps), batch_size=None)
     trainer.fit(model, train_dataloaders=loader)
     lightning_s, plain_s = statistics.median(timer.lightning), statistics.median(timer.plain)
+    reference_s = statistics.median(timer.reference) if timer.reference else float("nan")
     data_rate = data_throughput(family.datamodule()) if data and family.datamodule is not None else float("nan")
     return {
         "config": config.name,
@@ -574,6 +616,9 @@ def run_config(
         "lightning_samples_s": config.batch_size / lightning_s,
         "plain_samples_s": config.batch_size / plain_s,
         "overhead_pct": 100.0 * (lightning_s - plain_s) / plain_s,
+        "reference_s": reference_s,
+        "reference_samples_s": config.batch_size / reference_s,
+        "vs_reference": reference_s / lightning_s,
         "data_samples_s": data_rate,
         "flops": flops,
         "floor_s": flops / (peak * 1e9) if peak > 0 else float("nan"),
@@ -837,6 +882,7 @@ def format_row(r: dict[str, Any]) -> list[str]:
         f"{r['lightning_samples_s']:.3g} ({r['lightning_s']:.3g} s/step)",
         f"{r['plain_samples_s']:.3g} ({r['plain_s']:.3g} s/step)",
         f"{r['overhead_pct']:+.1f}",
+        f"{r['reference_samples_s']:.3g} ({r['vs_reference']:.2f}x)" if math.isfinite(r["reference_s"]) else "-",
         f"{r['data_samples_s']:.3g}",
         f"{r['flops'] / 1e9:.3g} G",
         f"{r['fraction_of_floor']:.2f} (floor {r['floor_s']:.3g} s)",
@@ -994,9 +1040,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "per-batch cost: `--only dcgan --scale 0.1 --steps 200 --no-data` measures Lightning's fixed overhead",
     )
     p.add_argument(
-        "--output", help=f"Markdown report to write (default {DEFAULT_OUTPUT}; with --ablate: none, print only)"
+        "--output", help="Markdown report to write (default: none, print only; --write: the default docs/ report)"
     )
-    p.add_argument("--no-write", action="store_true", help="print only; do not write --output")
+    p.add_argument("--write", action="store_true", help=f"write the default report ({DEFAULT_OUTPUT} on the CPU)")
+    p.add_argument("--no-write", action="store_true", help="print only, even with --output or --write")
     p.add_argument("--ablate", action="store_true", help="time plain-loop variants against the baseline instead")
     p.add_argument(
         "--variants", nargs="+", choices=[v.name for v in VARIANTS], help="--ablate: variants to run (default: all)"
@@ -1070,7 +1117,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         results += rows
         print(markdown_table(rows).splitlines()[-1], flush=True)
     print(markdown_table(results))
-    if not args.no_write:
+    if not args.no_write and (args.output or args.write):
         output = args.output or default_output(args.accelerator, args.precision)
         write_doc(Path(output), results, gflops, args)
         print(f"wrote {output}")

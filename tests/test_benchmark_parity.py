@@ -68,3 +68,20 @@ def dataclass_copy(benchmark, family):
     return dataclasses.replace(
         family, generator=copy.deepcopy(family.generator), discriminator=copy.deepcopy(family.discriminator)
     )
+
+
+def test_the_reference_update_has_the_reference_networks_and_trains(benchmark) -> None:
+    """scripts/reference_pix2pix.py builds the reference's unet_256 and 70x70 PatchGAN (their parameter counts,
+    docs/references.md), and its update moves both networks."""
+    import reference_pix2pix as reference
+
+    with torch.device("meta"):
+        counts = [sum(p.numel() for p in net.parameters()) for net in (reference.reference_unet(),
+                                                                       reference.reference_patchgan())]  # fmt: skip
+    assert counts == [54_413_955, 2_768_705]
+    step = benchmark.CONFIGS["pix2pix_b1"].reference(0.1)
+    batch = benchmark.build_family(benchmark.CONFIGS["pix2pix_b1"], 0.1).batch
+    before = [copy.deepcopy(net.state_dict()) for net in (step.g, step.d)]
+    assert step.step(batch) > 0
+    for old, net in zip(before, (step.g, step.d), strict=True):
+        assert any(not torch.equal(old[k], v) for k, v in net.state_dict().items())
