@@ -53,7 +53,6 @@ junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba timed alone on this kind of machine
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import datetime
 import functools
@@ -69,24 +68,19 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from lightning_gan.losses import AdversarialLoss  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_pix2pix import ReferencePix2PixStep  # noqa: E402
+for _path in (str(ROOT), str(Path(__file__).resolve().parent)):  # lightning_gan, and the benchmark's own modules
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 JSON_PREFIX = "BENCH_JSON "
 DEFAULT_OUTPUT = str(ROOT / "docs" / "benchmarks.md")
@@ -102,339 +96,19 @@ COLUMNS = (
     "peak RSS",
 )
 
-OptimizerFactory = Callable[[Any], torch.optim.Optimizer]
+from benchmark_families import CONFIGS, Config, build_family  # noqa: E402
+from benchmark_loops import (  # noqa: E402
+    Family,
+    LoopOptions,
+    PlainLoop,
+    Run,
+    _SameBatch,
+)
 
-
-@dataclass
-class Family:
-    """Everything one benchmark configuration needs, built fresh (seeded) per run.
-
-    Attributes:
-        generator, discriminator: the networks, as the family's config builds them.
-        loss: the adversarial loss strategy.
-        g_optimizer, d_optimizer: optimizer factories taking parameters, as the config's.
-        reconstruction_weight, discriminator_loss_weight: as ``GAN``'s arguments of the same names.
-        batch: one fixed training batch (``{"real": ...}`` plus ``"condition"`` when paired).
-        datamodule: builds the family's DataModule on bundled data, or ``None`` to skip the data benchmark.
-        shipped: the speed switches its shipped config turns on (fused Adam, channels_last), which the main
-            benchmark's Lightning and plain loops both use; the ablation's baseline ignores them.
-    """
-
-    generator: nn.Module
-    discriminator: nn.Module
-    loss: AdversarialLoss
-    g_optimizer: OptimizerFactory
-    d_optimizer: OptimizerFactory
-    batch: dict[str, Tensor]
-    reconstruction_weight: float = 0.0
-    discriminator_loss_weight: float = 1.0
-    datamodule: Callable[[], Any] | None = None
-    shipped: LoopOptions = field(default_factory=lambda: LoopOptions())
-
-
-@dataclass(frozen=True)
-class Config:
-    """A named benchmark configuration: ``build(scale)`` returns its :class:`Family`; ``scale`` < 1 shrinks it for
-    smoke tests (channels and sizes), 1 is the real size."""
-
-    name: str
-    description: str
-    batch_size: int
-    build: Callable[[float], Family] = field(repr=False)
-    slow: bool = False
-    step_multiplier: int = 1  # measure --steps x this: short steps need more of them for a stable median
-    reference: Callable[[float], Any] | None = field(default=None, repr=False)  # the reference's update, by scale
-
-
-def _images(n: int, channels: int, size: int) -> Tensor:
-    return torch.rand(n, channels, size, size) * 2 - 1
-
-
-def _speed_switch_free(optimizer: Any) -> tuple[OptimizerFactory, bool | None]:
-    """The config's optimizer factory without its ``fused``/``foreach`` choice, and its ``fused`` value.
-
-    The benchmark passes those switches itself (:class:`LoopOptions`): the shipped ones in the main benchmark, one at
-    a time in the ablation, whose baseline is torch's default.
-    """
-    keywords = dict(optimizer.keywords)
-    fused = keywords.pop("fused", None)
-    keywords.pop("foreach", None)
-    return functools.partial(optimizer.func, *optimizer.args, **keywords), fused
-
-
-def _from_config(config_file: str, batch: Callable[[Any], dict[str, Tensor]], *overrides: str) -> Family:
-    """The family exactly as ``configs/<config_file>`` builds it (``lightning_gan.cli.main(..., run=False)``), with
-    ``overrides`` (batch size, bundled data, smaller nets for smoke tests) given as on the command line; ``batch``
-    makes one random training batch from the resolved ``data.init_args``."""
-    from lightning_gan.cli import main
-
-    args = ["--config", str(ROOT / "configs" / config_file), "--trainer.logger", "false", *overrides]
-    cli = main(args, run=False)
-    model, datamodule = cli.model, cli.datamodule
-    g_optimizer, fused = _speed_switch_free(model.g_optimizer)
-    d_optimizer, _ = _speed_switch_free(model.d_optimizer)
-    return Family(
-        generator=model.generator,
-        discriminator=model.discriminator,
-        loss=model.loss,
-        g_optimizer=g_optimizer,
-        d_optimizer=d_optimizer,
-        batch=batch(cli.config.data.init_args),
-        reconstruction_weight=float(model.hparams.reconstruction_weight),
-        discriminator_loss_weight=float(model.hparams.discriminator_loss_weight),
-        datamodule=lambda: datamodule,
-        shipped=LoopOptions(channels_last=bool(model.hparams.channels_last), fused=fused),
-    )
-
-
-def _dcgan(batch_size: int, scale: float) -> Family:
-    small = ["--data.init_args.image_size", "8", "--model.generator.init_args.ngf", "4",
-             "--model.discriminator.init_args.ndf", "4"] if scale < 1 else []  # fmt: skip
-    return _from_config(
-        "dcgan_digits.yaml",
-        lambda data: {"real": _images(batch_size, 1, data.image_size)},
-        "--data.init_args.batch_size", str(batch_size), *small,
-    )  # fmt: skip
-
-
-def _pix2pix(batch_size: int, scale: float) -> Family:
-    """configs/pix2pix_facades.yaml (unet_256 + 70x70 PatchGAN) on the bundled demo pairs."""
-    small = ["--model.generator.init_args.num_downs", "5", "--model.generator.init_args.ngf", "4",
-             "--model.discriminator.init_args.ndf", "4", "--data.init_args.crop_size", "32",
-             "--data.init_args.load_size", "36", "--data.init_args.num_workers", "0"] if scale < 1 else []  # fmt: skip
-    return _from_config(
-        "pix2pix_facades.yaml",
-        lambda data: {k: _images(batch_size, 3, data.crop_size) for k in ("condition", "real")},
-        "--data.init_args.root", str(ROOT / "data" / "pix2pix_demo"), "--data.init_args.batch_size", str(batch_size),
-        "--data.init_args.pin_memory", "false", *small,
-    )  # fmt: skip
-
-
-def _pix2pix_reference(scale: float) -> ReferencePix2PixStep:
-    """junyanz/pytorch-CycleGAN-and-pix2pix's update (scripts/reference_pix2pix.py), at ``_pix2pix``'s scale."""
-    return ReferencePix2PixStep(num_downs=5, ngf=4, ndf=4) if scale < 1 else ReferencePix2PixStep()
-
-
-def _segan(batch_size: int, scale: float, paper: bool) -> Family:
-    """configs/segan_voicebank.yaml (paper) or configs/segan_demo.yaml, on the bundled demo utterances."""
-    small = []
-    if scale < 1:
-        for net in ("generator", "discriminator"):
-            small += [f"--model.{net}.init_args.channels", "[4, 8, 8]", f"--model.{net}.init_args.kernel_size", "5"]
-        small += ["--data.init_args.window", "512", "--data.init_args.hop", "256"]
-
-    def batch(data: Any) -> dict[str, Tensor]:
-        return {
-            "condition": torch.rand(batch_size, 1, data.window) * 2 - 1,
-            "real": torch.rand(batch_size, 1, data.window) * 2 - 1,
-        }
-
-    return _from_config(
-        "segan_voicebank.yaml" if paper else "segan_demo.yaml",
-        batch,
-        "--data.init_args.root", str(ROOT / "data" / "speech_demo"), "--data.init_args.val_speakers", "[p005]",
-        "--data.init_args.batch_size", str(batch_size), "--data.init_args.num_workers", "0",
-        "--data.init_args.pin_memory", "false", "--data.init_args.cache_dir", "null", *small,
-    )  # fmt: skip
-
-
-CONFIGS: dict[str, Config] = {
-    c.name: c
-    for c in (
-        Config(
-            "dcgan",
-            "DCGAN digits quickstart, 32x32, ngf/ndf 32, batch 64",
-            64,
-            functools.partial(_dcgan, 64),
-            step_multiplier=5,
-        ),
-        Config(
-            "pix2pix_b1",
-            "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 1",
-            1,
-            functools.partial(_pix2pix, 1),
-            reference=_pix2pix_reference,
-        ),
-        Config(
-            "pix2pix_b4",
-            "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 4",
-            4,
-            functools.partial(_pix2pix, 4),
-            reference=_pix2pix_reference,
-        ),
-        Config(
-            "segan_small",
-            "SEGAN demo nets (6 layers, k15), window 4096, batch 16",
-            16,
-            functools.partial(_segan, 16, paper=False),
-        ),
-        Config(
-            "segan_paper",
-            "SEGAN paper nets (11 layers, k31), window 16384, batch 4",
-            4,
-            functools.partial(_segan, 4, paper=True),
-            slow=True,
-        ),
-    )
-}
-
-
-# ---------------------------------------------------------------------------------------------------- plain loop
-def _set_requires_grad(module: nn.Module, flag: bool) -> None:
-    for p in module.parameters():
-        p.requires_grad_(flag)
-
-
-@dataclass(frozen=True)
-class LoopOptions:
-    """Switches of :class:`PlainLoop`; the defaults are what ``GAN.training_step`` does (the ablation's baseline).
-
-    Attributes:
-        channels_last: networks and 4-D inputs in ``torch.channels_last`` (images only).
-        foreach, fused: passed to the optimizer factory when not ``None``. ``None`` keeps torch's default, which on
-            CPU is the single-tensor for-loop: torch defaults to ``foreach`` only for CUDA/XPU/MTIA parameters.
-        set_to_none: ``zero_grad(set_to_none=...)``.
-        freeze_d_in_g_step: D's parameters ``requires_grad=False`` during G's step, so G's backward skips D's weight
-            gradients (``toggled_optimizer`` does this in ``GAN``).
-        reuse_fake: one G forward per batch, reused by D's step (detached) and G's step; ``False``: D's step gets a
-            ``no_grad`` forward and G's step a second forward with a graph.
-        compile: ``torch.compile`` G and D with this backend (``"inductor"``, the default one; ``"eager"`` only
-            traces, for tests); ``None``: eager PyTorch.
-    """
-
-    channels_last: bool = False
-    foreach: bool | None = None
-    fused: bool | None = None
-    set_to_none: bool = True
-    freeze_d_in_g_step: bool = True
-    reuse_fake: bool = True
-    compile: str | None = None
-
-    def optimizer_kwargs(self) -> dict[str, bool]:
-        return {k: v for k, v in (("foreach", self.foreach), ("fused", self.fused)) if v is not None}
-
-
-@dataclass(frozen=True)
-class Run:
-    """Where and in which precision a benchmark trains: the Lightning ``Trainer``'s ``accelerator`` (``"cpu"`` or
-    ``"cuda"``) and ``precision`` (``"32-true"``, ``"bf16-mixed"``, or ``"16-mixed"`` on CUDA), mirrored by the plain
-    loop: autocast around the forwards and losses, and for ``16-mixed`` a ``GradScaler`` that steps and updates after
-    each optimizer's backward, as Lightning's ``MixedPrecision`` plugin does under manual optimization."""
-
-    accelerator: str = "cpu"
-    precision: str = "32-true"
-
-    @property
-    def gpu(self) -> bool:
-        return self.accelerator == "cuda"
-
-    @property
-    def device(self) -> torch.device:
-        return torch.device("cuda" if self.gpu else "cpu")
-
-    def autocast(self) -> contextlib.AbstractContextManager:
-        if self.precision == "32-true":
-            return contextlib.nullcontext()
-        dtype = torch.bfloat16 if self.precision == "bf16-mixed" else torch.float16
-        return torch.autocast(self.device.type, dtype=dtype)
-
-    def sync(self) -> None:
-        """Wait for queued GPU work, so a host clock measures it (no-op on the CPU, which is synchronous)."""
-        if self.gpu:
-            torch.cuda.synchronize()
-
-
-class PlainLoop:
-    """The GAN step of :meth:`lightning_gan.gan.GAN.training_step` (``n_critic`` 1) in plain PyTorch, no logging;
-    ``options`` switch single ingredients for the ablation."""
-
-    def __init__(
-        self,
-        family: Family,
-        generator: nn.Module,
-        discriminator: nn.Module,
-        options: LoopOptions = LoopOptions(),
-        run: Run = Run(),
-    ) -> None:
-        self.f, self.options, self.run = family, options, run
-        self.g, self.d = generator.train().to(run.device), discriminator.train().to(run.device)
-        self.scaler = torch.amp.GradScaler(run.device.type) if run.precision == "16-mixed" else None
-        if options.channels_last:
-            self.g, self.d = self.g.to(memory_format=torch.channels_last), self.d.to(memory_format=torch.channels_last)
-        self.opt_g = family.g_optimizer(self.g.parameters(), **options.optimizer_kwargs())
-        self.opt_d = family.d_optimizer(self.d.parameters(), **options.optimizer_kwargs())
-        # compiled wrappers share the parameters of self.g / self.d, which stay the ones frozen and optimized
-        self.run_g = torch.compile(self.g, backend=options.compile) if options.compile else self.g
-        self.run_d = torch.compile(self.d, backend=options.compile) if options.compile else self.d
-
-    def _input(self, x: Tensor | None) -> Tensor | None:
-        if x is not None and self.options.channels_last and x.dim() == 4:
-            return x.contiguous(memory_format=torch.channels_last)
-        return x
-
-    def _discriminate(self, x: Tensor, condition: Tensor | None) -> Tensor:
-        return self.run_d(x if condition is None else torch.cat([condition, x], dim=1))
-
-    def step(self, batch: dict[str, Tensor]) -> float:
-        o = self.options
-        real, condition = self._input(batch["real"]), self._input(batch.get("condition"))
-        latent_shape = getattr(self.g, "latent_shape", None)
-        shape = latent_shape(real.shape[0], condition) if latent_shape is not None else None
-        noise = self._input(torch.randn(shape, device=real.device)) if shape is not None else None
-        inputs = [t for t in (condition, noise) if t is not None]
-        with self.run.autocast():
-            if o.reuse_fake:
-                fake = self.run_g(*inputs)
-                d_fake = fake.detach()
-            else:
-                with torch.no_grad():
-                    d_fake = self.run_g(*inputs)
-
-            _set_requires_grad(self.g, False)
-            d_loss = self.f.discriminator_loss_weight * self.f.loss.discriminator_loss(
-                self._discriminate(real, condition), self._discriminate(d_fake, condition)
-            )
-        self._update(self.opt_d, d_loss)
-        self.f.loss.after_discriminator_step(self.d)
-        _set_requires_grad(self.g, True)
-
-        with self.run.autocast():
-            if not o.reuse_fake:
-                fake = self.run_g(*inputs)
-            _set_requires_grad(self.d, not o.freeze_d_in_g_step)
-            g_loss = self.f.loss.generator_loss(self._discriminate(fake, condition))
-            if self.f.reconstruction_weight > 0:
-                g_loss = g_loss + self.f.reconstruction_weight * F.l1_loss(fake.float(), real.float())
-        self._update(self.opt_g, g_loss)
-        _set_requires_grad(self.d, True)
-        return float(g_loss)
-
-    def _update(self, optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
-        """zero_grad, backward, step; through the GradScaler under ``16-mixed``."""
-        optimizer.zero_grad(set_to_none=self.options.set_to_none)
-        if self.scaler is None:
-            loss.backward()
-            optimizer.step()
-            return
-        self.scaler.scale(loss).backward()
-        self.scaler.step(optimizer)
-        self.scaler.update()
+CPU_FP32 = Run()  # the default device and precision
 
 
 # ---------------------------------------------------------------------------------------------------- measurements
-class _SameBatch(Dataset):
-    """``length`` times the same batch (for a ``batch_size=None`` loader): Lightning's data cost is nil, as plain's."""
-
-    def __init__(self, batch: dict[str, Tensor], length: int) -> None:
-        self.batch, self.length = batch, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return self.batch
-
-
 def _alternating_timer(
     plain: PlainLoop, batch: dict[str, Tensor], warmup: int, block: int, run: Run, reference: Any = None
 ) -> Any:
@@ -480,7 +154,7 @@ def step_flops(family: Family) -> int:
     return int(counter.get_total_flops())
 
 
-def machine_gflops(size: int = 2048, repeats: int = 5, run: Run = Run()) -> dict[str, float]:
+def machine_gflops(size: int = 2048, repeats: int = 5, run: Run = CPU_FP32) -> dict[str, float]:
     """Measured GFLOP/s of a ``size``-square matmul and of a pix2pix-like 4x4 stride-2 convolution (best of
     ``repeats``), on ``run``'s device in its precision (fp32, or the autocast dtype): the denominator of the floor.
     On CUDA the sizes are 4x (matmul) and 8x (conv batch) larger, so the GPU is busy long enough to time."""
@@ -525,17 +199,6 @@ def data_throughput(datamodule: Any, max_batches: int = 30) -> float:
     return samples / elapsed if samples else float("nan")
 
 
-def build_family(config: Config, scale: float = 1.0) -> Family:
-    """``config.build(scale)`` after ``torch.manual_seed(0)``, with SEGAN's VBN reference batch set (as its callback
-    sets it), so every loop built from it starts from the same weights."""
-    torch.manual_seed(0)
-    family = config.build(scale)
-    if hasattr(family.discriminator, "set_reference"):
-        c = family.batch.get("condition")
-        family.discriminator.set_reference(torch.cat([c, family.batch["real"]], dim=1) if c is not None else c)
-    return family
-
-
 def lightning_module(family: Family) -> Any:
     """The :class:`~lightning_gan.gan.GAN` that trains ``family`` as its config does (the shipped speed switches on),
     on ``family``'s own networks (copy them first to keep the originals)."""
@@ -562,7 +225,7 @@ def run_config(
     scale: float = 1.0,
     data: bool = True,
     peak: float = 0.0,
-    run: Run = Run(),
+    run: Run = CPU_FP32,
 ) -> dict[str, Any]:
     """Measure one configuration on ``run``'s device and precision; returns a result row (see :data:`COLUMNS` and
     :func:`format_row`). FLOPs are counted on the CPU in fp32 (the same operations in any precision)."""
