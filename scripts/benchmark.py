@@ -616,6 +616,9 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
   fused kernel and its tensors are 1-D). Both run in one process and
   one `fit`, alternating in blocks of {block} steps after {warmup} warm-up steps each; medians over the measured
   steps (in brackets after the config name; DCGAN measures 5x `--steps`, since its steps are short).
+- **reference samples/s** (pix2pix): the update of junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba (its layer list,
+  unfused Adam, its update order; `scripts/reference_pix2pix.py`), alternating with the two above in the same blocks;
+  in brackets, ours / reference from the same run.
 - **Lightning overhead %**: `(Lightning step - plain step) / plain step`. Differences of a few percent are within
   the noise of a 2-core machine shared with other jobs; negative values mean "no measurable overhead".
 - **data samples/s**: the family's DataModule alone on the bundled data (`data/pix2pix_demo`, `data/speech_demo`,
