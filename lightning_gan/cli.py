@@ -36,7 +36,7 @@ from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.cli_help import DESCRIPTION, add_subcommands
 from lightning_gan.gan import GAN
 from lightning_gan.locations import RunLocations
-from lightning_gan.report import HtmlReport, expand_report_flag
+from lightning_gan.report import HtmlReport, ReportFolderError, expand_report_flag
 
 
 class RunConfigCallback(SaveConfigCallback):
@@ -238,6 +238,9 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
         # Lightning exits 0 after SIGTERM (once the exception checkpoint is written); a scheduler or a shell `&&`
         # must not take a terminated run for a finished one, so exit as a process terminated by SIGTERM does.
         raise SystemExit(128 + signal.SIGTERM) from stopped
+    except ReportFolderError as unwritable:  # raised before testing: the message says all, a traceback would bury it
+        print(f"lightning_gan: error: {unwritable}", file=sys.stderr)
+        raise SystemExit(2) from unwritable
 
 
 __all__ = ["GANCLI", "RunConfigCallback", "main"]

@@ -212,14 +212,18 @@ def _test_into(folder: Path, *extra: str) -> None:
     main(["test", *PIX2PIX, "--trainer.logger", "false", "--report.folder", str(folder), *extra])
 
 
-def test_unwritable_report_folder_fails_before_testing_with_one_clear_message(tmp_path: Path) -> None:
+def test_unwritable_report_folder_fails_before_testing_with_one_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("a file where the report's parent folder should be\n")
-    with pytest.raises(ReportFolderError) as error:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
         _test_into(blocker / "report", "--trainer.default_root_dir", str(tmp_path / "runs"))
-    message = str(error.value)
-    assert str(blocker) in message and "--report.folder" in message
-    assert "Nothing was evaluated" in message
+    assert exit_.value.code == 2
+    assert isinstance(exit_.value.__cause__, ReportFolderError)
+    (message,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert str(blocker) in message and "--report.folder" in message and "Nothing was evaluated" in message
     assert blocker.read_text() == "a file where the report's parent folder should be\n"
 
 
