@@ -78,7 +78,7 @@ class HtmlReport(Callback):
         self._final: Path | None = None
         self._partial: Path | None = None
         self._rows: list[dict[str, Any]] = []
-        self._probes: dict[str, Any] = {}
+        self._probes: dict[str, Any] | None = None
         self._rate = 16000
 
     @property
@@ -99,7 +99,7 @@ class HtmlReport(Callback):
         self._partial = self._final.with_name(f".{self._final.name}.partial")
         if trainer.is_global_zero:
             _prepare(self._final, self._partial)
-        self._probes = _per_item_probes(pl_module)
+        self._probes = None  # cloned at the first batch, once the module is on its device
 
     def on_test_batch_end(
         self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int, *_: Any
@@ -150,6 +150,8 @@ class HtmlReport(Callback):
 
     def _add(self, pl_module: LightningModule, parts: dict[str, Tensor], names: Any, batch_idx: int) -> None:
         parts = {k: v.detach().float() for k, v in parts.items()}
+        if self._probes is None:
+            self._probes = _per_item_probes(pl_module)
         n = parts["output"].shape[0]
         baseline = bool(getattr(pl_module, "hparams", {}).get("log_input_baseline", False))
         for i in range(n):
@@ -166,6 +168,7 @@ class HtmlReport(Callback):
 
     def _score(self, output: Tensor, target: Tensor) -> dict[str, float]:
         scores: dict[str, float] = {}
+        assert self._probes is not None
         for name in list(self._probes):
             probe = self._probes[name]
             try:
@@ -366,7 +369,7 @@ def _media_cell(media: dict[str, str] | None, part: str) -> str:
     if "image" in media:
         out.append(f'<img src="{quote(media["image"])}" alt="{part}" loading="eager">')
     if "audio" in media:
-        out.append(f'<audio controls preload="auto" src="{quote(media["audio"])}"></audio>')
+        out.append(f'<audio controls preload="metadata" src="{quote(media["audio"])}"></audio>')
     return f"<td>{''.join(out)}</td>"
 
 
