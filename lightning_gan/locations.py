@@ -7,7 +7,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_info
 
-from lightning_gan.callbacks import SampleLogger, run_directory
+from lightning_gan.callbacks import PredictionWriter, SampleLogger, run_directory
 from lightning_gan.report import HtmlReport
 
 
@@ -21,6 +21,8 @@ def run_locations(trainer: Trainer, stage: str) -> dict[str, str]:
         if any(isinstance(c, SampleLogger) for c in trainer.callbacks):
             where["samples"] = str(run_directory(trainer) / "samples")
     for callback in trainer.callbacks:
+        if stage == "predict" and isinstance(callback, PredictionWriter) and callback.output_dir is not None:
+            where["predictions"] = str(callback.output_dir)
         if isinstance(callback, HtmlReport) and callback.path is not None:
             where["report"] = str(callback.path)
     for logger in trainer.loggers:
