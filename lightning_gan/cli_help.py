@@ -6,7 +6,7 @@ Lightning's own descriptions are the first lines of ``Trainer``'s docstrings, cu
 
 from typing import Any
 
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser
 
 # At most 56 characters each: one line in an 80-column terminal.
 SUBCOMMAND_HELP: dict[str, str] = {
@@ -19,18 +19,18 @@ SUBCOMMAND_HELP: dict[str, str] = {
 DESCRIPTION = "GAN training on PyTorch Lightning: pix2pix, SEGAN and DCGAN, configured by YAML."
 
 
-def add_subcommands(cli: LightningCLI, parser: LightningArgumentParser, **kwargs: Any) -> None:
-    """``LightningCLI._add_subcommands`` with :data:`SUBCOMMAND_HELP` as descriptions, plus ``export``'s entry.
+def add_subcommands(cli: Any, parser: LightningArgumentParser, **kwargs: Any) -> None:
+    """Lightning's subcommand parsers with :data:`SUBCOMMAND_HELP` as descriptions, plus ``export``'s entry.
 
-    ``export`` is listed only: :func:`lightning_gan.cli.main` hands ``export ...`` to its own parser first.
+    ``cli`` is a :class:`lightning_gan._compat.PrivateCLIHooks`. ``export`` is listed only:
+    :func:`lightning_gan.cli.main` hands ``export ...`` to its own parser first.
     """
-    cli._subcommand_parsers = {}
     subcommands = parser.add_subcommands()
     for subcommand in cli.subcommands():
         description = SUBCOMMAND_HELP[subcommand]
-        subparser_kwargs = {"description": description, **kwargs.get(subcommand, {})}
-        subparser = cli._prepare_subcommand_parser(cli.trainer_class, subcommand, **subparser_kwargs)
-        cli._subcommand_parsers[subcommand] = subparser
+        subparser = cli.prepare_subcommand_parser(
+            subcommand, **{"description": description, **kwargs.get(subcommand, {})}
+        )
         subcommands.add_subcommand(subcommand, subparser, help=description)
     export = LightningArgumentParser(description=SUBCOMMAND_HELP["export"], prog="lightning_gan export")
     subcommands.add_subcommand("export", export, help=SUBCOMMAND_HELP["export"])
