@@ -146,6 +146,9 @@ class ModelInfo:
         pre_emphasis: coefficient applied to the condition before G (``None``: none).
         de_emphasis: coefficient of the de-emphasis applied to G's output (``None``: none).
         ema: whether the weights are the exponential moving average of G.
+        geometry: the training geometry images are translated at (:class:`~lightning_gan.geometry.ImageGeometry`
+            as a dict: preprocess, load_size, crop_size, size_multiple), when the model's whole-input strategy
+            records one (:class:`~lightning_gan.geometry.AtTrainingScale`); ``None`` otherwise.
     """
 
     family: Family
@@ -161,6 +164,7 @@ class ModelInfo:
     pre_emphasis: float | None
     de_emphasis: float | None
     ema: bool
+    geometry: dict[str, Any] | None = None
 
 
 def _modality(module: GAN, generator: nn.Module, data: dict[str, Any], conditional: bool) -> Modality:
@@ -240,6 +244,7 @@ def describe(module: GAN, data: dict[str, Any] | None = None) -> ModelInfo:
         pre_emphasis=float(pre) if pre else None,
         de_emphasis=float(postprocess) if postprocess else None,
         ema=module.generator_ema is not None,
+        geometry=module.inference.state_dict().get("geometry"),
     )
 
 
@@ -304,7 +309,8 @@ class Generator:
 
         The image is converted to the generator's channels (grayscale by ITU-R 601-2 luma, or RGB) and mapped to
         [-1, 1] as :class:`~lightning_gan.data.paired_images.ConditionImageDataset` does; the module's whole-input
-        strategy pads (or resizes) it to the generator's geometry and crops the output back to the input's size.
+        strategy brings it to the training scale (:class:`~lightning_gan.geometry.AtTrainingScale`, recorded in
+        the checkpoint: :attr:`ModelInfo.geometry`), or pads it, and returns the output at the input's size.
 
         Args:
             image: a PIL image or an image file.

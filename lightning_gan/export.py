@@ -56,6 +56,7 @@ from torch import Tensor, nn
 
 from lightning_gan.api import ModelInfo, describe, load_gan
 from lightning_gan.gan import GAN
+from lightning_gan.geometry import AtTrainingScale
 from lightning_gan.inference import Direct, OverlapAdd, PadToMultiple, ResizeTo
 
 Format = Literal["onnx", "torchscript"]
@@ -125,12 +126,21 @@ def _shape(tensor: Tensor, axes: dict[int, str]) -> list[int | str]:
 def _whole_input(module: GAN) -> dict[str, Any]:
     strategy = module.inference
     settings = {k: v for k, v in vars(strategy).items() if isinstance(v, int | float | str | bool)}
+    settings.update(strategy.state_dict())  # what it learnt from the run, e.g. AtTrainingScale's training geometry
     return {"strategy": f"{type(strategy).__module__}.{type(strategy).__qualname__}", **settings}
 
 
 def _strategy_words(module: GAN) -> str:
     """How lightning_gan feeds whole inputs to G, in words (``whole_input`` has the settings)."""
     strategy = module.inference
+    if isinstance(strategy, AtTrainingScale) and strategy.geometry is not None:
+        g = strategy.geometry
+        return (
+            f"brings it to the training scale (preprocess {g.preprocess!r}, load_size {g.load_size}, crop_size "
+            f"{g.crop_size}; see whole_input.geometry and lightning_gan.geometry), pads H and W to multiples of "
+            f"{strategy.multiple} ({strategy.pad_mode}, centred), runs G, crops the padding off and resizes the output "
+            "back to the input's size (bicubic, antialiased when shrinking)"
+        )
     if isinstance(strategy, PadToMultiple):
         return (
             f"pads H and W to multiples of {strategy.multiple} ({strategy.mode}, centred), runs G, crops the output "

@@ -391,7 +391,7 @@ class GAN(LightningModule):
         return seed
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["lightning_gan"] = {"base_seed": self._base_seed}
+        checkpoint["lightning_gan"] = {"base_seed": self._base_seed, "inference": self.inference.state_dict()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Seed the epoch the run resumes into, as :meth:`on_train_epoch_start` would have.
@@ -401,6 +401,9 @@ class GAN(LightningModule):
         its sanity check. So the seed is set here, and ``PL_GLOBAL_SEED`` with it, and that epoch's hook skips it.
         """
         self._base_seed = checkpoint.get("lightning_gan", {}).get("base_seed")
+        # The training geometry of whole-input strategies (lightning_gan.geometry); a resumed fit keeps its data's.
+        if self._trainer is None or self.trainer.state.fn != "fit":
+            self.inference.load_state_dict(checkpoint.get("lightning_gan", {}).get("inference", {}))
         self._seeded_epoch = int(checkpoint.get("epoch", -1)) + 1
         os.environ["PL_GLOBAL_SEED"] = str(self._seed_epoch(self._seeded_epoch))
 
@@ -409,6 +412,8 @@ class GAN(LightningModule):
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
         if datamodule is not None:
             check_channels(datamodule, self.generator, self.discriminator)
+            if hasattr(self.inference, "bind"):  # strategies that take the data's geometry (lightning_gan.geometry)
+                self.inference.bind(datamodule, self.inference_generator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
         if self.hparams.compile and stage == "fit" and self.generator._compiled_call_impl is None:

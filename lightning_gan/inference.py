@@ -15,7 +15,7 @@ count may differ); a :class:`WholeInput` strategy decides how to get from the wh
 
 import math
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +34,13 @@ class WholeInput:
 
     def __call__(self, generate: Generate, condition: Tensor) -> Tensor:
         raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the strategy learnt from the run (e.g. the training geometry), saved in checkpoints; ``{}``: nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` from a checkpoint."""
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())

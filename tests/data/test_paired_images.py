@@ -117,7 +117,7 @@ def test_aligned_and_split_layouts_give_identical_batches(tmp_path: Path) -> Non
     _assert_same_batches(epochs[0][0], epochs[1][0])
     _assert_same_batches(epochs[0][1], epochs[1][1])
     assert [len(b["name"]) for b in epochs[0][0]] == [2, 1]  # drop_last=False
-    # Evaluation resizes to crop_size, which the 16 px halves already are: exactly the pictures, in name order.
+    # Evaluation gives the native pictures (the model's AtTrainingScale resizes them): exactly those, in name order.
     val = epochs[0][1]
     assert [b["name"][0] for b in val] == sorted(pairs)
     for batch in val:
@@ -222,7 +222,7 @@ def test_validation_has_no_randomness(tmp_path: Path) -> None:
     torch.manual_seed(1)
     second = _epoch(dm.val_dataloader())
     _assert_same_batches(first, second)
-    assert [b["condition"].shape for b in first] == [(2, 3, 12, 12), (1, 3, 12, 12)]
+    assert [b["condition"].shape for b in first] == [(2, 3, SIDE, SIDE), (1, 3, SIDE, SIDE)]  # native size
 
 
 def test_test_stage_reads_test_split(tmp_path: Path) -> None:
