@@ -15,6 +15,7 @@ from lightning_gan.api import load_generator
 from lightning_gan.cli import main
 from lightning_gan.data.image_folder import load_image, pil_to_tensor
 from lightning_gan.data.paired_images import PairedImageDataModule
+from lightning_gan.gan import INFERENCE_CHECKPOINT_KEY
 from lightning_gan.geometry import PREPROCESS_MODES, AtTrainingScale, ImageGeometry, resize
 from lightning_gan.nets.pix2pix import UnetGenerator
 from tests.conftest import CONFIGS
@@ -115,7 +116,7 @@ def test_resize_and_crop_keeps_the_aspect_ratio_and_square_images_as_the_referen
 def test_every_mode_trains_and_predicts_at_the_inputs_size(tmp_path: Path, mode: str) -> None:
     root = _split_dataset(tmp_path / "data")
     ckpt = _fit(root, tmp_path / "runs", mode)
-    recorded = torch.load(ckpt, map_location="cpu", weights_only=True)["lightning_gan"]["inference"]
+    recorded = torch.load(ckpt, map_location="cpu", weights_only=True)[INFERENCE_CHECKPOINT_KEY]
     assert recorded["geometry"]["preprocess"] == mode and recorded["multiple"] == 32
     inputs = tmp_path / "inputs"
     inputs.mkdir()
