@@ -166,6 +166,8 @@ def test_an_upscaled_copy_is_translated_at_the_training_scale(tmp_path: Path) ->
         for p in generator.module.inference_generator.parameters():  # make it a sharp function of its input
             p.mul_(3.0)
     original = Image.open(root / "test" / "A" / "0.png")
+    with pytest.raises(ValueError, match=r"3 condition channel\(s\); got a PIL image in mode 'L'"):
+        generator.translate(original.convert("L"))  # refused, as predict refuses such a file
     upscaled = original.resize((96, 96), Image.Resampling.BICUBIC)
     plain = pil_to_tensor(generator.translate(original))
     back = resize(pil_to_tensor(generator.translate(upscaled)), 32, 32)

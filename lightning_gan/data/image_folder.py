@@ -56,6 +56,11 @@ def _check_channels(channels: int) -> str:
 _GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 
 
+def mode_channels(mode: str) -> int:
+    """Colour channels of a PIL mode: 1 for the grayscale modes (with or without alpha, 8 or 16 bit), else 3."""
+    return 1 if mode in _GRAY_MODES else 3
+
+
 def image_channels(path: Path) -> int:
     """Colour channels of an image file from its header: 1 for grayscale modes (with or without alpha, 8 or 16 bit),
     3 otherwise (RGB, RGBA, palette, CMYK, ...). Alpha does not count.
@@ -65,7 +70,7 @@ def image_channels(path: Path) -> int:
     """
     try:
         with Image.open(path) as img:
-            return 1 if img.mode in _GRAY_MODES else 3
+            return mode_channels(img.mode)
     except Exception as err:
         raise ImageReadError(f"cannot read image {path}: {err}") from err
 
