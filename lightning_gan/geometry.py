@@ -40,8 +40,9 @@ from typing import Any, Literal, get_args
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from typing_extensions import override
 
-from lightning_gan.inference import Generate, PadToMultiple, WholeInput
+from lightning_gan.inference import Generate, PadToMultiple, StrategyInfo, WholeInput
 
 Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"]
 PREPROCESS_MODES: tuple[str, ...] = get_args(Preprocess)
@@ -228,12 +229,27 @@ class AtTrainingScale(WholeInput):
             )
         self.geometry, self.multiple = geometry, multiple
 
+    @override
+    def describe(self) -> StrategyInfo:
+        g = self.geometry
+        if g is None:
+            return self._info("image", None, "brings images to the training scale (geometry not bound yet)")
+        words = (
+            f"brings it to the training scale (preprocess {g.preprocess!r}, load_size {g.load_size}, crop_size "
+            f"{g.crop_size}; see whole_input.geometry and lightning_gan.geometry), pads H and W to multiples of "
+            f"{self.multiple} ({self.pad_mode}, centred), runs G, crops the padding off and resizes the output back "
+            "to the input's size (bicubic, antialiased when shrinking)"
+        )
+        return self._info("image", g.crop_size, words)
+
+    @override
     def state_dict(self) -> dict[str, Any]:
         """The bound geometry and size multiple (``{}`` when unbound), as plain values."""
         if self.geometry is None:
             return {}
         return {"geometry": self.geometry.to_dict(), "multiple": self.multiple}
 
+    @override
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` (a checkpoint's training geometry)."""
         if state.get("geometry") is None:
@@ -247,6 +263,7 @@ class AtTrainingScale(WholeInput):
             )
         self.geometry, self.multiple = trained, state.get("multiple")
 
+    @override
     def __call__(self, generate: Generate, condition: Tensor) -> Tensor:
         if self.geometry is None:
             raise RuntimeError(

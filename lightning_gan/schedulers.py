@@ -8,8 +8,10 @@ argument, so a schedule that torch expresses as a ``LambdaLR`` with a Python lam
 import time
 from typing import Any
 
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
+from typing_extensions import override
 
 
 class LinearDecay(LRScheduler):
@@ -48,7 +50,8 @@ class LinearDecay(LRScheduler):
         """The multiplier of the base rate in epoch ``epoch`` (counted from 0)."""
         return max(0.0, 1.0 - max(0, epoch + 1 - self.constant_epochs) / (self.decay_epochs + 1))
 
-    def get_lr(self) -> list[float]:
+    @override
+    def get_lr(self) -> list[float | Tensor]:  # LRScheduler's type; the rates here are floats
         return [base * self.factor(self.last_epoch) for base in self.base_lrs]
 
 
@@ -91,6 +94,7 @@ class TimedLinearDecay(LRScheduler):
             return 1.0
         return max(0.0, 1.0 - (elapsed - start) / max(self.total_seconds - start, 1e-9))
 
+    @override
     def step(self, epoch: int | None = None) -> None:
         now = time.monotonic()
         if self._last_time is not None:
@@ -98,9 +102,11 @@ class TimedLinearDecay(LRScheduler):
         self._last_time = now
         super().step()
 
+    @override
     def get_lr(self) -> list[float]:
         return [base * self.factor(self.elapsed) for base in self.base_lrs]
 
+    @override
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
         state.pop("_last_time", None)  # a monotonic clock reading means nothing in another process
