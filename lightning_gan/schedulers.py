@@ -103,7 +103,7 @@ class TimedLinearDecay(LRScheduler):
         super().step()
 
     @override
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:  # LRScheduler's type; the rates here are floats
         return [base * self.factor(self.elapsed) for base in self.base_lrs]
 
     @override
