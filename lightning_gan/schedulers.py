@@ -112,5 +112,10 @@ class TimedLinearDecay(LRScheduler):
         state.pop("_last_time", None)  # a monotonic clock reading means nothing in another process
         return state
 
+    @override
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self._last_time = None  # the next step restarts the clock: the time the run was stopped does not count
+
 
 __all__ = ["LinearDecay", "TimedLinearDecay"]
