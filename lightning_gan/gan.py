@@ -36,6 +36,7 @@ from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torchmetrics import Metric, MetricCollection
 
+from lightning_gan.evaluation import SampleQuality
 from lightning_gan.inference import Direct, WholeInput
 from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
 
@@ -81,6 +82,9 @@ class GAN(LightningModule):
         postprocess: applied to outputs, targets and conditions before metrics, samples and prediction writers
             (SEGAN: :class:`~lightning_gan.audio.DeEmphasis`); default: identity.
         metrics: validation/test metrics on (output, target), logged as ``val/<name>`` and ``test/<name>``.
+        sample_quality: FID/KID of G's samples (:class:`~lightning_gan.evaluation.SampleQuality`), logged at the end
+            of every validation and test as e.g. ``val/fid_digits_1k``; unconditional G: fixed-noise samples,
+            conditional G: its outputs vs the targets.
         log_input_baseline: also score the condition itself against the target once per run (``val/input_<name>``),
             so an enhancement's improvement over its noisy input is visible.
         nonfinite_loss: ``"raise"`` stops the run with a message naming the step and the loss term when a loss is
@@ -114,6 +118,7 @@ class GAN(LightningModule):
         inference: WholeInput | None = None,
         postprocess: nn.Module | None = None,
         metrics: dict[str, Metric] | None = None,
+        sample_quality: SampleQuality | None = None,
         log_input_baseline: bool = False,
         nonfinite_loss: Literal["raise", "skip"] = "raise",
         channels_last: bool = False,
@@ -147,6 +152,7 @@ class GAN(LightningModule):
         self.val_input_metrics = collection.clone(prefix="val/input_")
         self.test_input_metrics = collection.clone(prefix="test/input_")
         self._input_baseline_logged = {"val": False, "test": False}
+        self.sample_quality = sample_quality
         self._base_seed: int | None = None
         self._seeded_epoch: int | None = None
         # Training-time wrappers of G and D (one DDP each under SeparateDDPStrategy); a plain dict, so they are not
@@ -411,6 +417,8 @@ class GAN(LightningModule):
             check_channels(datamodule, self.generator, self.discriminator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
+        if self.sample_quality is not None:
+            self.sample_quality.setup()  # a missing feature-network file stops the run here, before training
         if self.hparams.compile and stage == "fit" and self.generator._compiled_call_impl is None:
             self.generator.compile()
             if type(self.loss).penalty is AdversarialLoss.penalty:
@@ -427,10 +435,16 @@ class GAN(LightningModule):
 
     def _evaluate(self, batch: Batch | Tensor, stage: str) -> None:
         real, condition = self.unpack(batch)
-        if condition is None or len(self.val_metrics) == 0:
-            return  # unconditional models have no paired target to score against
+        if self.sample_quality is not None and not self.trainer.sanity_checking:
+            self.sample_quality.update(self.postprocess(real), real=True)
+        if condition is None or (len(self.val_metrics) == 0 and self.sample_quality is None):
+            return  # unconditional: no paired target; SampleQuality draws its samples at the epoch's end
         output = self.postprocess(self(condition))
         target = self.postprocess(real)
+        if self.sample_quality is not None and not self.trainer.sanity_checking:
+            self.sample_quality.update(output, real=False)
+        if len(self.val_metrics) == 0:
+            return
         metrics = getattr(self, f"{stage}_metrics")
         metrics.update(output.float(), target.float())
         self.log_dict(metrics, batch_size=real.shape[0])
@@ -442,9 +456,20 @@ class GAN(LightningModule):
     def on_validation_epoch_end(self) -> None:
         if not self.trainer.sanity_checking:
             self._input_baseline_logged["val"] = self.hparams.log_input_baseline
+            self._log_sample_quality("val")
 
     def on_test_epoch_end(self) -> None:
         self._input_baseline_logged["test"] = self.hparams.log_input_baseline
+        self._log_sample_quality("test")
+
+    def _log_sample_quality(self, stage: str) -> None:
+        quality = self.sample_quality
+        if quality is None:
+            return
+        if not quality.fake_features:  # unconditional: draw the fixed-noise samples now
+            quality.add_generated(self.inference_generator, self.postprocess, self.global_rank, self.trainer.world_size)
+        self.log_dict({f"{stage}/{k}": v for k, v in quality.compute().items()}, sync_dist=True)
+        quality.reset()
 
     def predict_step(self, batch: Batch | Tensor, batch_idx: int) -> dict[str, Any]:
         """Return ``{"output": postprocessed whole outputs, **metadata}``; writers in :mod:`lightning_gan.callbacks`
