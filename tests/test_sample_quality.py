@@ -335,3 +335,37 @@ def test_the_sweep_optimises_a_metric_its_config_logs(tmp_path: Path) -> None:
     checkpoint = next(c for c in yaml.safe_load((CONFIGS / "dcgan_digits.yaml").read_text())["trainer"]["callbacks"]
                       if c["class_path"].endswith("ModelCheckpoint"))  # fmt: skip
     assert checkpoint["init_args"]["monitor"] == spec["metric"]["name"] and checkpoint["init_args"]["mode"] == "min"
+
+
+@pytest.mark.slow
+def test_two_process_ddp_scores_the_same_samples_as_one_process(tmp_path: Path) -> None:
+    """Each rank draws its share of the fixed-noise chunks and sees half the validation batches; the gathered
+    features give the numbers one process gets on the same checkpoint (2 ranks x 2 batches of 64 = the first 256
+    held-out digits = 4 batches on one process)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    tiny = ["--config", str(CONFIGS / "dcgan_digits.yaml"), "--config", str(CONFIGS / "trainer" / "csv.yaml"),
+            "--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8",
+            "--model.sample_quality.init_args.batch_size", "64",  # 16 noise chunks: 8 per rank
+            "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
+            "--trainer.num_sanity_val_steps", "0"]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "lightning_gan", "fit", *tiny, "--trainer.devices", "2",
+         "--trainer.strategy", "ddp_separate", "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+         "--trainer.limit_val_batches", "2", "--trainer.default_root_dir", str(tmp_path / "ddp")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (csv,) = (tmp_path / "ddp").rglob("metrics.csv")
+    rows = [line.split(",") for line in csv.read_text().splitlines()]
+    logged = {k: float(v) for k, v in zip(rows[0], rows[-1], strict=True) if k.startswith("val/") and v}
+    (checkpoint,) = (tmp_path / "ddp").rglob("last.ckpt")
+    single = _val_metrics(["validate", *tiny, "--trainer.logger", "false", "--trainer.limit_val_batches", "4",
+                           "--trainer.default_root_dir", str(tmp_path / "one"),
+                           "--ckpt_path", str(checkpoint)])  # fmt: skip
+    assert logged["val/reals_digits"] == single["val/reals_digits"] == 256
+    for key in ("val/fid_digits_1k", "val/kid_digits_1k", "val/is_digits_1k", "val/class_entropy_digits_1k"):
+        assert logged[key] == pytest.approx(single[key], rel=1e-4), key
