@@ -136,7 +136,8 @@ class SampleQuality(Metric):
         parameter = next(network.parameters())
         if parameter.device != images.device:
             network.to(images.device)
-        outputs = [network.features_and_probabilities(chunk) for chunk in images.float().split(self.batch_size)]
+        with torch.autocast(images.device.type, enabled=False):  # fp32 features under mixed precision too
+            outputs = [network.features_and_probabilities(chunk) for chunk in images.float().split(self.batch_size)]
         return torch.cat([f for f, _ in outputs]).float(), torch.cat([p for _, p in outputs]).float()
 
     @torch.no_grad()
