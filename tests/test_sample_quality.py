@@ -369,3 +369,33 @@ def test_two_process_ddp_scores_the_same_samples_as_one_process(tmp_path: Path) 
     assert logged["val/reals_digits"] == single["val/reals_digits"] == 256
     for key in ("val/fid_digits_1k", "val/kid_digits_1k", "val/is_digits_1k", "val/class_entropy_digits_1k"):
         assert logged[key] == pytest.approx(single[key], rel=1e-4), key
+
+
+def test_image_folder_holds_out_a_seeded_validation_split_that_samples_are_scored_against(tmp_path: Path) -> None:
+    """DCGAN on a folder of your own images: `val_fraction` holds out files (disjoint, seeded, never flipped), and a
+    real fit scores G's fixed-noise samples against them (digit PNGs here, so the shipped digits features apply)."""
+    from lightning.pytorch import Trainer
+
+    from lightning_gan.data.image_folder import save_image
+    from lightning_gan.data.images import ImageFolderDataModule
+
+    for i, image in enumerate(load_digit_images(32)[:80]):
+        save_image(image, tmp_path / "imgs" / f"{i:03d}.png")
+    dm = ImageFolderDataModule(str(tmp_path / "imgs"), image_size=32, channels=1, flip=True, batch_size=16,
+                               num_workers=0, val_fraction=0.25)  # fmt: skip
+    dm.setup("fit")
+    assert len(dm.files) == 60 and len(dm.val_files) == 20 and not set(dm.files) & set(dm.val_files)
+    again = ImageFolderDataModule(str(tmp_path / "imgs"), num_workers=0, val_fraction=0.25, batch_size=16)
+    again.setup("fit")
+    assert again.val_files == dm.val_files
+    no_split = ImageFolderDataModule(str(tmp_path / "imgs"), num_workers=0, batch_size=16)
+    no_split.setup("fit")
+    assert len(no_split.files) == 80 and no_split.val_dataloader() == []
+
+    torch.manual_seed(0)
+    model = GAN(DCGANGenerator(16, 1, 8, 32), DCGANDiscriminator(1, 8, 32), sample_quality=_quality(num_samples=100))
+    trainer = Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)  # fmt: skip
+    trainer.fit(model, datamodule=dm)
+    assert trainer.callback_metrics["val/reals_digits"] == 20
+    assert torch.isfinite(trainer.callback_metrics["val/fid_digits_100"])
