@@ -96,6 +96,10 @@ class SampleQuality(Metric):
     """
 
     full_state_update = False
+    real_features: list[Tensor]
+    fake_features: list[Tensor]
+    fake_probabilities: list[Tensor]
+    _network: Any  # the feature network (an nn.Module with `features_and_probabilities`), or None until setup()
 
     def __init__(
         self,
@@ -133,6 +137,7 @@ class SampleQuality(Metric):
     def _embed(self, images: Tensor) -> tuple[Tensor, Tensor]:
         self.setup()
         network = self._network
+        assert network is not None
         parameter = next(network.parameters())
         if parameter.device != images.device:
             network.to(images.device)

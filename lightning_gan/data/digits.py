@@ -16,6 +16,7 @@ from lightning.pytorch import LightningDataModule
 from sklearn.datasets import load_digits
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from typing_extensions import override
 
 
 class _Reals(Dataset):
@@ -91,10 +92,12 @@ class DigitsDataModule(LightningDataModule):
         self.train_index, self.val_index = split_digits(val_fraction=val_fraction, seed=split_seed)
         self.images: Tensor | None = None
 
+    @override
     def setup(self, stage: str) -> None:
         if self.images is None:
             self.images = load_digit_images(self.image_size)
 
+    @override
     def train_dataloader(self) -> DataLoader:
         assert self.images is not None
         train = _Reals(self.images[self.train_index])
@@ -104,5 +107,6 @@ class DigitsDataModule(LightningDataModule):
         assert self.images is not None
         return DataLoader(_Reals(self.images[self.val_index]), batch_size=self.batch_size)
 
+    @override
     def predict_dataloader(self) -> DataLoader:
         return DataLoader(SampleNames(self.num_predict), batch_size=self.batch_size)

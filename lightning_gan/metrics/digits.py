@@ -33,6 +33,7 @@ class DigitsClassifier(nn.Module):
     """CNN digits classifier; ``forward`` gives logits, :meth:`features_and_probabilities` the FID view."""
 
     num_features = 64
+    feature_scale: Tensor
 
     def __init__(self) -> None:
         super().__init__()
