@@ -39,6 +39,7 @@ from typing_extensions import override
 
 from lightning_gan import _compat
 from lightning_gan.checks import check_channels
+from lightning_gan.evaluation import SampleQuality
 from lightning_gan.inference import Direct, WholeInput
 from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
 from lightning_gan.precision import gradient_scale, outside_autocast, weight_cast_cache
@@ -91,6 +92,9 @@ class GAN(LightningModule):
         postprocess: applied to outputs, targets and conditions before metrics, samples and prediction writers
             (SEGAN: :class:`~lightning_gan.audio.DeEmphasis`); default: identity.
         metrics: validation/test metrics on (output, target), logged as ``val/<name>`` and ``test/<name>``.
+        sample_quality: FID/KID of G's samples (:class:`~lightning_gan.evaluation.SampleQuality`), logged at the end
+            of every validation and test as e.g. ``val/fid_digits_1k``; unconditional G: fixed-noise samples,
+            conditional G: its outputs vs the targets.
         log_input_baseline: also score the condition itself against the target once per run (``val/input_<name>``),
             so an enhancement's improvement over its noisy input is visible.
         nonfinite_loss: ``"raise"`` stops the run with a message naming the step and the loss term when a loss is
@@ -130,6 +134,7 @@ class GAN(LightningModule):
         inference: WholeInput | None = None,
         postprocess: nn.Module | None = None,
         metrics: dict[str, Metric] | None = None,
+        sample_quality: SampleQuality | None = None,
         log_input_baseline: bool = False,
         nonfinite_loss: Literal["raise", "skip"] = "raise",
         channels_last: bool = False,
@@ -164,6 +169,7 @@ class GAN(LightningModule):
         self.val_input_metrics = collection.clone(prefix="val/input_")
         self.test_input_metrics = collection.clone(prefix="test/input_")
         self._input_baseline_logged = {"val": False, "test": False}
+        self.sample_quality = sample_quality
         # A plain dict, so the wrappers are not registered as submodules and checkpoints keep the bare networks' keys.
         self.train_wrappers: dict[str, nn.Module] = {}
 
@@ -377,6 +383,8 @@ class GAN(LightningModule):
                 self.inference.bind(datamodule, self.inference_generator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
+        if self.sample_quality is not None:
+            self.sample_quality.setup()  # a missing feature-network file stops the run here, before training
         if self.hparams.compile and stage == "fit":
             compile_networks(self.generator, self.discriminator, self.loss)
 
@@ -391,27 +399,43 @@ class GAN(LightningModule):
 
     def _evaluate(self, batch: Batch | Tensor, stage: str) -> dict[str, Tensor] | None:
         real, condition = self.unpack(batch)
-        if condition is None or len(self.val_metrics) == 0:
-            return None  # unconditional models have no paired target to score against
+        if self.sample_quality is not None and not self.trainer.sanity_checking:
+            self.sample_quality.update(self.postprocess(real), real=True)
+        if condition is None or (len(self.val_metrics) == 0 and self.sample_quality is None):
+            return None  # unconditional: no paired target; SampleQuality draws its samples at the epoch's end
         output = self.postprocess(self(condition))
         target = self.postprocess(real)
-        metrics = getattr(self, f"{stage}_metrics")
-        metrics.update(output.float(), target.float())
-        self.log_dict(metrics, batch_size=real.shape[0])
-        if self.hparams.log_input_baseline and not self._input_baseline_logged[stage]:
-            baseline = getattr(self, f"{stage}_input_metrics")
-            baseline.update(self.postprocess(condition).float(), target.float())
-            self.log_dict(baseline, batch_size=real.shape[0])
+        if self.sample_quality is not None and not self.trainer.sanity_checking:
+            self.sample_quality.update(output, real=False)
+        if len(self.val_metrics) > 0:
+            metrics = getattr(self, f"{stage}_metrics")
+            metrics.update(output.float(), target.float())
+            self.log_dict(metrics, batch_size=real.shape[0])
+            if self.hparams.log_input_baseline and not self._input_baseline_logged[stage]:
+                baseline = getattr(self, f"{stage}_input_metrics")
+                baseline.update(self.postprocess(condition).float(), target.float())
+                self.log_dict(baseline, batch_size=real.shape[0])
         return {"condition": self.postprocess(condition), "output": output, "target": target}
 
     @override
     def on_validation_epoch_end(self) -> None:
         if not self.trainer.sanity_checking:
             self._input_baseline_logged["val"] = self.hparams.log_input_baseline
+            self._log_sample_quality("val")
 
     @override
     def on_test_epoch_end(self) -> None:
         self._input_baseline_logged["test"] = self.hparams.log_input_baseline
+        self._log_sample_quality("test")
+
+    def _log_sample_quality(self, stage: str) -> None:
+        quality = self.sample_quality
+        if quality is None:
+            return
+        if not quality.fake_features:  # unconditional: draw the fixed-noise samples now
+            quality.add_generated(self.inference_generator, self.postprocess, self.global_rank, self.trainer.world_size)
+        self.log_dict({f"{stage}/{k}": v for k, v in quality.compute().items()}, sync_dist=True)
+        quality.reset()
 
     @override
     def predict_step(self, batch: Batch | Tensor, batch_idx: int) -> dict[str, Any]:

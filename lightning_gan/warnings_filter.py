@@ -59,7 +59,8 @@ KNOWN_NOISE: tuple[KnownNoise, ...] = (
         channel="warnings",
         category=UserWarning,
         pattern=r"You defined a `validation_step` but have no `val_dataloader`",
-        why="the GAN module always defines validation_step; data without a validation set (the digits) skips it",
+        why="the GAN module always defines validation_step; data without a validation set (an image folder without "
+        "`val_fraction`) skips it",
     ),
     KnownNoise(
         name="pytree_leafspec_deprecation",

@@ -3,6 +3,9 @@
 Each image is resized so its short side is ``image_size`` (bicubic), centre-cropped to ``image_size`` squared,
 optionally flipped at random, and mapped to [-1, 1] (the generator's tanh range), as the DCGAN reference pipeline
 (``Resize`` + ``CenterCrop`` + ``Normalize(0.5, 0.5)``) does.
+
+``val_fraction`` holds out a seeded share of the files as a validation set (never flipped, never trained on): the
+real images that sample-quality metrics (:mod:`lightning_gan.evaluation`) score G's samples against.
 """
 
 from pathlib import Path
@@ -55,6 +58,8 @@ class ImageFolderDataModule(LightningDataModule):
         batch_size: images per batch (128 in Radford et al. 2016).
         num_workers: DataLoader worker processes.
         num_predict: how many images ``predict`` draws.
+        val_fraction: share of the files held out for validation (0: no validation set, nothing is validated).
+        split_seed: seed of the held-out split (a permutation of the sorted file list).
     """
 
     def __init__(
@@ -66,8 +71,14 @@ class ImageFolderDataModule(LightningDataModule):
         batch_size: int = 128,
         num_workers: int = 4,
         num_predict: int = 64,
+        val_fraction: float = 0.0,
+        split_seed: int = 0,
     ) -> None:
         super().__init__()
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(f"Expected `val_fraction` in [0, 1), got {val_fraction!r}.")
+        self.val_fraction, self.split_seed = val_fraction, split_seed
+        self.val_files: list[Path] = []
         self.root = Path(root)
         self.image_size, self.real_channels, self.flip = image_size, channels, flip
         self.batch_size, self.num_workers, self.num_predict = batch_size, num_workers, num_predict
@@ -80,6 +91,11 @@ class ImageFolderDataModule(LightningDataModule):
         self.files = list_images(self.root)
         if not self.files:
             raise FileNotFoundError(f"No images (png, jpg, jpeg, bmp, tif, tiff, webp) found in {self.root}.")
+        if self.val_fraction > 0:
+            order = torch.randperm(len(self.files), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
+            held_out = set(order[: round(self.val_fraction * len(self.files))])
+            self.val_files = [f for i, f in enumerate(self.files) if i in held_out]
+            self.files = [f for i, f in enumerate(self.files) if i not in held_out]
         if len(self.files) < self.batch_size:
             raise ValueError(
                 f"{self.root} holds {len(self.files)} images, fewer than one batch (batch_size={self.batch_size})."
@@ -94,6 +110,17 @@ class ImageFolderDataModule(LightningDataModule):
             drop_last=True,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+        )
+
+    @override
+    def val_dataloader(self) -> DataLoader | list:
+        if not self.val_files:
+            return []  # Lightning skips validation
+        return DataLoader(
+            ImageFiles(self.val_files, self.image_size, self.real_channels, flip=False),
+            batch_size=self.batch_size,
+            num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),
         )
 
