@@ -189,7 +189,7 @@ def assign_run_folder(
     logger = trainer.loggers[0] if trainer.loggers else None
     if record is not None:  # resume: the checkpoint's run
         folder = _resume_folder(ckpt_path or "", record)
-        _resume_loggers(trainer, record, folder)
+        _resume_loggers(trainer, record, folder, keep_csv=not inherited)
         rank_zero_info(f"Resuming run {folder.name} in {folder}")
     elif inherited:  # a DDP rank started by the main process
         folder = Path(inherited)
@@ -236,8 +236,9 @@ def assign_run_folder(
     return folder
 
 
-def _resume_loggers(trainer: Trainer, record: dict[str, Any], folder: Path) -> None:
-    """Give each CSV/TensorBoard logger the version folder it wrote before (by position and class)."""
+def _resume_loggers(trainer: Trainer, record: dict[str, Any], folder: Path, keep_csv: bool) -> None:
+    """Give each CSV/TensorBoard logger the version folder it wrote before (by position and class); with
+    ``keep_csv`` (the main process) keep the CSV logger's ``metrics.csv`` to append to (:func:`_keep_csv_metrics`)."""
     saved = record.get("loggers", [])
     for index, logger in enumerate(trainer.loggers):
         if not isinstance(logger, CSVLogger | TensorBoardLogger) or logger._version is not None:
@@ -248,6 +249,8 @@ def _resume_loggers(trainer: Trainer, record: dict[str, Any], folder: Path) -> N
             log_dir = folder  # the run folder as found now (it may have been moved since)
         if log_dir is not None and Path(logger.root_dir).resolve() == log_dir.parent.resolve():
             logger._version = log_dir.name
+            if keep_csv and isinstance(logger, CSVLogger):
+                _keep_csv_metrics(logger)
         else:
             rank_zero_warn(
                 f"The {type(logger).__name__} of this config writes under {logger.root_dir}, not where the resumed run "
@@ -281,16 +284,10 @@ class RunFolder(Callback):
             "loggers": loggers,
         }
 
-    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        """On resume, keep each CSV logger's ``metrics.csv``: Lightning's writer deletes a non-empty version's file."""
-        if stage != "fit" or trainer.ckpt_path is None:
-            return
-        for logger in trainer.loggers:
-            if isinstance(logger, CSVLogger) and trainer.is_global_zero:
-                _keep_csv_metrics(logger)
-
 
 def _keep_csv_metrics(logger: CSVLogger) -> None:
+    """Create the logger's writer now, without letting it delete the version's ``metrics.csv`` (Lightning's writer
+    removes the file of a non-empty version folder), and make it append with the file's columns."""
     metrics = Path(logger.log_dir) / "metrics.csv"
     if not metrics.is_file():
         return
