@@ -25,7 +25,7 @@ from lightning.pytorch import Callback, LightningDataModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import OmegaConf
 
@@ -36,6 +36,7 @@ from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.config_checks import check_config
 from lightning_gan.errors import ConfigError, run_reporting_errors
 from lightning_gan.gan import GAN
+from lightning_gan.predict_inputs import report_skipped
 
 
 class RunConfigCallback(SaveConfigCallback):
@@ -110,6 +111,14 @@ class GANCLI(LightningCLI):
                 type=bool,
                 default=False,
                 help=f"Run {subcommand} without --ckpt_path, on the config's untrained (randomly initialised) model.",
+            )
+        if subcommand == "predict":
+            parser.add_argument(
+                "--skip_bad_inputs",
+                type=bool,
+                default=False,
+                help="Skip the predict folder's unreadable or empty files (a warning each, listed at the end) "
+                "instead of stopping before anything is written.",
             )
         return parser
 
@@ -200,6 +209,11 @@ class GANCLI(LightningCLI):
                 else:
                     os.environ[key] = value
 
+    def after_predict(self) -> None:
+        summary = report_skipped(self.datamodule)
+        if summary:
+            rank_zero_warn(summary)
+
     def before_instantiate_classes(self) -> None:
         """Range checks (:mod:`lightning_gan.config_checks`); evaluation refuses an untrained model unless asked;
         ``fit`` points W&B at its run (:func:`lightning_gan.run_dir.prepare_fit_config`).
@@ -217,6 +231,14 @@ class GANCLI(LightningCLI):
                 f"{subcommand} needs --ckpt_path (e.g. <run>/checkpoints/last.ckpt): without one it would run the "
                 "config's untrained, randomly initialised model; add --untrained true to do that on purpose"
             )
+        if subcommand == "predict" and config.get("skip_bad_inputs"):
+            data_args = config.get("data", {}).get("init_args")
+            if data_args is None or "skip_bad_inputs" not in data_args:
+                raise ConfigError(
+                    f"--skip_bad_inputs: the data module {config.get('data', {}).get('class_path')} reads no predict "
+                    "folder to skip files of"
+                )
+            data_args["skip_bad_inputs"] = True
         if subcommand == "fit":
             self._run_record = run_dir.prepare_fit_config(
                 config, config.get("ckpt_path"), self._checkpoint, bool(config.get("new_run"))
