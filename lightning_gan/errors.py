@@ -5,9 +5,9 @@ and what was expected, not a screen of frames from jsonargparse, Lightning and t
 runs the command line and turns the errors that *are* such messages into one line on stderr:
 
 - :class:`LightningGanError` (and its subclasses, e.g. :class:`CheckpointError`, :class:`InputError`) wherever
-  raised;
-- ``ValueError``, ``OSError`` (``FileNotFoundError`` ...), ``RuntimeError`` and ``FloatingPointError`` *raised by
-  lightning_gan's own code* (the innermost frame is in this package), anywhere in the exception's cause chain, so a
+  raised, also as the cause or context of another exception;
+- else ``ValueError``, ``OSError`` (``FileNotFoundError`` ...), ``RuntimeError`` and ``FloatingPointError`` *raised
+  by lightning_gan's own code* (the innermost frame is in this package), anywhere in the exception's cause chain, so a
   ``ValueError`` of ours that jsonargparse wraps in its own is still reported with our message;
 - Lightning's ``MisconfigurationException`` (e.g. "`max_epochs` must be a non-negative integer or -1");
 - jsonargparse's ``ArgumentError``.
@@ -79,6 +79,9 @@ def user_error(err: BaseException) -> BaseException | None:
         seen.add(id(current))
         chain.append(current)
         current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    crafted = next((e for e in chain if isinstance(e, LightningGanError)), None)
+    if crafted is not None:  # written for the user, e.g. a disk-full message over the OSError it explains
+        return crafted
     for candidate in reversed(chain):  # the innermost of ours: a wrapper's message adds only its own frames
         if _is_ours(candidate):
             return candidate

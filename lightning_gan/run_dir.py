@@ -43,6 +43,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+from lightning_gan.checkpoint import remove_stale_temporaries
 from lightning_gan.errors import CheckpointError, ConfigError
 
 RUN_KEY = "lightning_gan_run"
@@ -232,6 +233,8 @@ def assign_run_folder(
     for cb in checkpoints:
         if not cb.dirpath:
             cb.dirpath = str(folder / "checkpoints")
+        for stale in remove_stale_temporaries(cb.dirpath):  # left by a save that was killed
+            rank_zero_info(f"Removed {stale}, the temporary file of an interrupted checkpoint save")
     trainer.callbacks.append(RunFolder(folder))
     return folder
 

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from lightning_gan.cli import console
+from lightning_gan.errors import CheckpointError
 from tests.conftest import CONFIGS, ROOT
 from tests.wandb_records import history, run_id
 
@@ -90,19 +91,16 @@ def test_broken_checkpoints_are_named(checkpoints, tmp_path, capsys, subcommand:
     assert not (tmp_path / "root").exists()  # stopped before writing anything
 
 
-def test_truncated_checkpoint_through_the_real_command(checkpoints, tmp_path) -> None:
+def test_truncated_checkpoint_through_the_real_command(checkpoints, tmp_path, capsys, monkeypatch) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "lightning_gan", "predict", *DCGAN, "--ckpt_path", str(checkpoints["truncated"]),
          "--trainer.default_root_dir", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert_one_message(result.returncode, result.stderr, "is truncated", str(checkpoints["truncated"]))
-    env = {**os.environ, "LIGHTNING_GAN_DEBUG": "1"}
-    debug = subprocess.run(
-        [sys.executable, "-m", "lightning_gan", "predict", *DCGAN, "--ckpt_path", str(checkpoints["truncated"])],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
-    assert debug.returncode == 1 and "Traceback" in debug.stderr and "CheckpointError" in debug.stderr
+    monkeypatch.setenv("LIGHTNING_GAN_DEBUG", "1")  # the traceback, on request
+    with pytest.raises(CheckpointError, match="is truncated"):
+        console(["predict", *DCGAN, "--ckpt_path", str(checkpoints["truncated"])])
 
 
 @pytest.mark.parametrize(
@@ -248,21 +246,36 @@ def test_sequential_runs_into_one_root_keep_every_file(tmp_path, capsys) -> None
 
 @pytest.mark.slow
 def test_concurrent_runs_into_one_root_keep_every_file(tmp_path) -> None:
-    """Two runs started together into one root, one without a logger and one with the CSV logger (whose version
-    number Lightning picks by listing the folder), and two more CSV runs racing for the next version."""
-    base = [sys.executable, "-m", "lightning_gan", "fit", "--config", TOY, "--trainer.max_epochs", "1",
-            "--trainer.default_root_dir", str(tmp_path)]  # fmt: skip
-    commands = [[*base, "--trainer.logger", "false"], base, base]
-    processes = [subprocess.Popen(c, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands]
+    """Two runs without a logger started together into one root (they shared checkpoints/ before)."""
+    command = [sys.executable, "-m", "lightning_gan", "fit", "--config", TOY, "--trainer.max_epochs", "1",
+               "--trainer.logger", "false", "--trainer.default_root_dir", str(tmp_path / "runs")]  # fmt: skip
+    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in "ab"]
     for p in processes:
         assert p.wait(timeout=600) == 0, p.stderr.read().decode()[-3000:]
-    no_logger = list(tmp_path.glob("run-*/checkpoints/last.ckpt"))
-    csv = sorted(tmp_path.glob("csv/version_*"))
-    assert len(no_logger) == 1 and [p.name for p in csv] == ["version_0", "version_1"]
-    for folder in [no_logger[0].parent.parent, *csv]:
-        assert (folder / "config.yaml").is_file() and (folder / "checkpoints" / "last.ckpt").is_file()
+    folders = sorted((tmp_path / "runs").iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        assert sorted(p.name for p in folder.iterdir()) == ["checkpoints", "config.yaml", "samples"]
+        assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["epoch=0-step=16.ckpt", "last.ckpt"]
         saved = torch.load(folder / "checkpoints" / "last.ckpt", weights_only=False)
         assert saved["lightning_gan_run"]["run_dir"] == str(folder.resolve())
+
+
+def test_csv_versions_are_claimed_so_runs_started_together_get_their_own(tmp_path) -> None:
+    """Lightning picks a CSV/TensorBoard version by listing the folder, so two runs starting together took the same
+    one; the CLI claims it with an exclusive mkdir."""
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    from lightning_gan.run_dir import assign_run_folder
+
+    trainers = [
+        Trainer(logger=logger(tmp_path, name="logs"), default_root_dir=tmp_path, enable_progress_bar=False)
+        for logger in (CSVLogger, TensorBoardLogger, CSVLogger)
+    ]  # all created before any of them writes
+    folders = [assign_run_folder(t, tmp_path, None, None) for t in trainers]
+    assert [f.name for f in folders] == ["version_0", "version_1", "version_2"]
+    assert [t.checkpoint_callback.dirpath for t in trainers] == [str(f / "checkpoints") for f in folders]
 
 
 def test_second_run_into_an_earlier_runs_folder_is_refused(tmp_path, capsys) -> None:
@@ -337,3 +350,72 @@ def test_checkpoint_of_another_wandb_project_is_refused(tmp_path, capsys) -> Non
     code, err = run(capsys, "fit", "--config", TOY, "--config", str(other), "--trainer.default_root_dir", str(tmp_path),
                     "--trainer.max_epochs", "2", "--ckpt_path", str(checkpoint))  # fmt: skip
     assert_one_message(code, err, "project 'toy_resume'", "'other'", "--new_run true")
+
+
+# ------------------------------------------------------------------------------------------------ faults during saves
+def _fit_until_the_disk_fills(tmp_path: Path, capsys, *extra: str) -> tuple[int, str]:
+    return run(capsys, "fit", "--config", TOY, "--trainer.max_epochs", "3", "--trainer.default_root_dir",
+               str(tmp_path / "runs"), *extra)  # fmt: skip
+
+
+def _assert_epoch_0_intact(checkpoints: Path) -> None:
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["epoch=0-step=16.ckpt", "last.ckpt"]  # no .tmp left
+    for name in ("epoch=0-step=16.ckpt", "last.ckpt"):
+        assert torch.load(checkpoints / name, weights_only=False)["global_step"] == 16
+
+
+def test_full_disk_during_a_save_stops_with_one_message(tmp_path, capsys, monkeypatch) -> None:
+    """The writer raises ENOSPC from the third save on (epoch 0 wrote epoch=0-step=16.ckpt and last.ckpt)."""
+    import errno
+
+    import lightning_gan.checkpoint as checkpoint_module
+
+    real_save, calls = torch.save, []
+
+    def save(obj, f):
+        calls.append(f)
+        if len(calls) <= 2:
+            return real_save(obj, f)
+        f.write(b"\0" * 4096)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", save)
+    code, err = _fit_until_the_disk_fills(tmp_path, capsys)
+    monkeypatch.undo()
+    (checkpoints,) = (tmp_path / "runs").glob("csv/version_0/checkpoints")
+    assert_one_message(code, err, f"no space left on {checkpoints}: need about 0.1 MB", "intact")
+    _assert_epoch_0_intact(checkpoints)
+
+
+def test_full_disk_on_a_real_tmpfs(tmp_path, capsys) -> None:
+    mount = tmp_path / "small"
+    mount.mkdir()
+    # 15 pages of 4 KiB: epoch 0's two 21 KB checkpoints fit (6 pages each), epoch 1's do not.
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=60k", "tmpfs", str(mount)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        code, err = _fit_until_the_disk_fills(tmp_path, capsys, "--trainer.callbacks.dirpath", str(mount / "ckpts"))
+        assert_one_message(code, err, f"no space left on {mount / 'ckpts'}", "need about")
+        _assert_epoch_0_intact(mount / "ckpts")
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_killed_saves_temporary_file_is_removed_and_checkpoints_follow_the_umask(tmp_path, capsys) -> None:
+    root = tmp_path / "runs"
+    args = ["fit", "--config", TOY, "--trainer.default_root_dir", str(root)]
+    old = os.umask(0o027)
+    try:
+        assert run(capsys, *args, "--trainer.max_epochs", "1")[0] == 0
+        checkpoints = root / "csv" / "version_0" / "checkpoints"
+        assert (checkpoints / "last.ckpt").stat().st_mode & 0o777 == 0o640
+        # What a SIGKILL during a save leaves: a dead process's temporary file beside the checkpoints.
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        stale = checkpoints / f".last.ckpt.{dead.pid}.abc123.tmp"
+        stale.write_bytes(b"\0" * 1000)
+        assert run(capsys, *args, "--trainer.max_epochs", "2", "--ckpt_path", str(checkpoints / "last.ckpt"))[0] == 0
+    finally:
+        os.umask(old)
+    assert not stale.exists() and not list(checkpoints.glob(".*.tmp"))
