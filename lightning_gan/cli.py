@@ -74,7 +74,11 @@ set_parsing_settings(omegaconf_absolute_to_relative_paths=True)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     OmegaConf.register_new_resolver("add", lambda *values: sum(values), replace=True)
-_SUBCOMMAND_PARSER_KWARGS = {name: {"parser_mode": "omegaconf+"} for name in ("fit", "validate", "test", "predict")}
+# exit_on_error=False: a parse error is raised (jsonargparse's ArgumentError) for `console` to print as one line,
+# instead of jsonargparse printing the whole usage before it.
+_SUBCOMMAND_PARSER_KWARGS = {
+    name: {"parser_mode": "omegaconf+", "exit_on_error": False} for name in ("fit", "validate", "test", "predict")
+}
 
 
 class GANCLI(LightningCLI):
@@ -90,7 +94,12 @@ class GANCLI(LightningCLI):
             subclass_mode_data=True,
             save_config_callback=RunConfigCallback,
             auto_configure_optimizers=False,
-            parser_kwargs={"parser_mode": "omegaconf+", "prog": "lightning_gan", **_SUBCOMMAND_PARSER_KWARGS},
+            parser_kwargs={
+                "parser_mode": "omegaconf+",
+                "prog": "lightning_gan",
+                "exit_on_error": False,
+                **_SUBCOMMAND_PARSER_KWARGS,
+            },
             args=args,
             run=run,
         )

@@ -10,7 +10,8 @@ runs the command line and turns the errors that *are* such messages into one lin
   by lightning_gan's own code* (the innermost frame is in this package), anywhere in the exception's cause chain, so a
   ``ValueError`` of ours that jsonargparse wraps in its own is still reported with our message;
 - Lightning's ``MisconfigurationException`` (e.g. "`max_epochs` must be a non-negative integer or -1");
-- jsonargparse's ``ArgumentError``.
+- jsonargparse's parse errors (``argparse.ArgumentError``: an unknown key, a value of the wrong type, a missing
+  config file).
 
 Anything else (a bug, a torch error we did not anticipate) keeps its traceback. ``LIGHTNING_GAN_DEBUG=1`` shows
 the traceback of every error.
@@ -18,6 +19,7 @@ the traceback of every error.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -65,7 +67,7 @@ def _is_ours(err: BaseException) -> bool:
         return True
     if type(err).__name__ == "MisconfigurationException" and type(err).__module__.startswith("lightning"):
         return True
-    if type(err).__name__ == "ArgumentError" and type(err).__module__.startswith("jsonargparse"):
+    if isinstance(err, argparse.ArgumentError):  # jsonargparse raises argparse's (the CLI's exit_on_error=False)
         return True
     return isinstance(err, _OURS_WHEN_RAISED_HERE) and _raised_in_package(err)
 
@@ -82,6 +84,9 @@ def user_error(err: BaseException) -> BaseException | None:
     crafted = next((e for e in chain if isinstance(e, LightningGanError)), None)
     if crafted is not None:  # written for the user, e.g. a disk-full message over the OSError it explains
         return crafted
+    parse = next((e for e in chain if isinstance(e, argparse.ArgumentError)), None)
+    if parse is not None:  # the outermost names the key ("Parser key "model.generator": ... 'ngff' ...")
+        return parse
     for candidate in reversed(chain):  # the innermost of ours: a wrapper's message adds only its own frames
         if _is_ours(candidate):
             return candidate
@@ -106,6 +111,8 @@ def run_reporting_errors(run: Callable[[list[str] | None], Any], args: list[str]
         if ours is None or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
             raise
         sys.stderr.write(f"lightning_gan: error: {message(ours)}\n")
+        if isinstance(ours, argparse.ArgumentError):
+            sys.stderr.write("(`lightning_gan <subcommand> --help` lists the options)\n")
         sys.stderr.write(f"(set {DEBUG_VARIABLE}=1 to see the traceback)\n")
         sys.stderr.flush()
         raise SystemExit(EXIT_STATUS) from None

@@ -217,7 +217,7 @@ def test_short_fit_lowers_validation_l1_and_decays_the_learning_rate(tmp_path: P
         overrides += [f"--model.{net}_scheduler.init_args.constant_epochs", "10"]
         overrides += [f"--model.{net}_scheduler.init_args.decay_epochs", "10"]
 
-    untrained = main(["validate", *_tiny(tmp_path / "untrained", *overrides, ngf=8)])
+    untrained = main(["validate", "--untrained", "true", *_tiny(tmp_path / "untrained", *overrides, ngf=8)])
     before = float(untrained.trainer.callback_metrics["val/l1"])
     trained = main(["fit", *_tiny(tmp_path / "trained", *overrides, "--trainer.max_epochs", "20", ngf=8)])
     after = float(trained.trainer.callback_metrics["val/l1"])

@@ -184,7 +184,8 @@ def test_predict_writes_one_wav_per_input_with_its_name_and_length(
 ) -> None:
     inputs = write_inputs(tmp_path / "in")
     out = ["--prediction_writer.output_dir", str(tmp_path / "out"), "--prediction_writer.audio_rate", audio_rate]
-    main(["predict", *tiny_args(corpus, tmp_path, "--data.init_args.predict_dir", str(tmp_path / "in"), *out)])
+    predict_dir = ["--data.init_args.predict_dir", str(tmp_path / "in")]
+    main(["predict", "--untrained", "true", *tiny_args(corpus, tmp_path, *predict_dir, *out)])
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == sorted(f"{name}.wav" for name in inputs)
     for name, (frames, rate) in inputs.items():
@@ -219,7 +220,7 @@ def test_identity_generator_through_predict_gives_back_the_input(tmp_path: Path)
 def test_a_short_fit_enhances(corpus: Path, tmp_path: Path) -> None:
     """Three epochs (63 steps) of the tiny demo model beat the noisy input on the held-out speaker's utterance."""
     args = tiny_args(corpus, tmp_path, "--model.g_optimizer.init_args.lr", "0.001")
-    before = main(["validate", *args]).trainer.callback_metrics["val/si_sdr"]
+    before = main(["validate", "--untrained", "true", *args]).trainer.callback_metrics["val/si_sdr"]
     fitted = main(["fit", *args, "--trainer.max_epochs", "3", "--trainer.check_val_every_n_epoch", "3"])
     after = fitted.trainer.callback_metrics
     assert float(after["val/input_si_sdr"]) == pytest.approx(-0.01, abs=0.01)  # p005_001's noisy input
