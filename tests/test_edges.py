@@ -16,7 +16,7 @@ from PIL import Image
 from lightning_gan.cli import console
 from lightning_gan.errors import CheckpointError
 from tests.conftest import CONFIGS, ROOT
-from tests.wandb_records import history, run_id
+from tests.wandb_records import history, run_id, wait_until_closed
 
 TOY = str(ROOT / "tests" / "configs" / "toy.yaml")
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
@@ -318,6 +318,8 @@ def test_resume_continues_the_wandb_run_the_run_folder_and_the_step_axis(tmp_pat
     assert sorted(p.name for p in run_folder.glob("config*.yaml")) == ["config-2.yaml", "config.yaml"]
     assert sorted(p.name for p in (run_folder / "samples").iterdir()) == ["epoch_0000.png", "epoch_0001.png"]
     files = sorted(root.glob("wandb/offline-run-*/run-*.wandb"))
+    for f in files:
+        wait_until_closed(f)
     assert len(files) == 2 and {run_id(f) for f in files} == {run_folder.name}  # one W&B run id
     steps = [row["trainer/global_step"] for f in files for row in history(f) if "train/discrim_loss" in row]
     assert steps == list(range(16))  # 8 batches per epoch: no gap, no duplicate

@@ -8,6 +8,7 @@ record); each record is a ``wandb_internal_pb2.Record`` protobuf.
 
 import json
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,16 @@ def history(path: Path) -> list[dict[str, Any]]:
                 {(item.key or "/".join(item.nested_key)): json.loads(item.value_json) for item in record.history.item}
             )
     return rows
+
+
+def wait_until_closed(path: Path, timeout: float = 120.0) -> None:
+    """Wait until W&B's core process has written the run's ``exit`` record (it writes the file asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if any(r.WhichOneof("record_type") == "exit" for r in records(path)):
+                return
+        except Exception:  # a record half-written at this moment
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{path} has no exit record after {timeout} s")
