@@ -1,7 +1,7 @@
 """``python -m lightning_gan {fit,validate,test,predict} --config configs/<x>.yaml [--key value ...]``.
 
 A LightningCLI over :class:`lightning_gan.gan.GAN` and any LightningDataModule (``data: {class_path, init_args}``),
-with three changes to its defaults, each for a pitfall listed in ``shared/reference/lightning.md``:
+with these changes to its defaults:
 
 - ``parser_mode="omegaconf+"``: ``${...}`` interpolations resolve over the *merged* config, so an override given by a
   later ``--config`` or on the command line reaches every place that interpolates it.
@@ -10,7 +10,9 @@ with three changes to its defaults, each for a pitfall listed in ``shared/refere
   logs the config to the run.
 - ``--ckpt_path`` restores the checkpoint's model hyperparameters over the config files (so the architecture matches
   the weights), but model values given explicitly on the command line win over the checkpoint's (Lightning alone
-  silently replaces them; Lightning PR #21455).
+  silently replaces them; Lightning-AI/pytorch-lightning PR #21455).
+- Every run gets :class:`~lightning_gan.seeding.EpochSeeding` (per-epoch seeding from (seed, rank, epoch), exact
+  resume) and, for local paths, :class:`~lightning_gan.checkpoint.AtomicCheckpointIO`.
 """
 
 import netrc
@@ -22,21 +24,23 @@ from typing import Any
 
 from jsonargparse import Namespace, set_parsing_settings
 from lightning.pytorch import Callback, LightningDataModule, Trainer
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.cli import LightningArgumentParser, SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import OmegaConf
+from typing_extensions import override
 
 import lightning_gan.strategies  # noqa: F401  (registers the `ddp_separate` strategy name)
-from lightning_gan import checkpoint_check, run_dir
+from lightning_gan import _compat, checkpoint_check, run_dir
 from lightning_gan.callbacks import PredictionWriter, run_directory
 from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.config_checks import check_config
 from lightning_gan.errors import ConfigError, run_reporting_errors
 from lightning_gan.gan import GAN
 from lightning_gan.predict_inputs import report_skipped
+from lightning_gan.seeding import EpochSeeding
 
 
 class RunConfigCallback(SaveConfigCallback):
@@ -46,6 +50,7 @@ class RunConfigCallback(SaveConfigCallback):
         kwargs.update(save_to_log_dir=False, overwrite=True)
         super().__init__(parser, config, **kwargs)
 
+    @override
     def save_config(self, trainer: Trainer, pl_module: Any, stage: str) -> None:  # rank 0 only
         path = run_dir.free_config_path(run_directory(trainer), self.config_filename)  # never replaces an earlier one
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +86,7 @@ _SUBCOMMAND_PARSER_KWARGS = {
 }
 
 
-class GANCLI(LightningCLI):
+class GANCLI(_compat.PrivateCLIHooks):
     """The project's LightningCLI; see the module docstring for what differs from Lightning's."""
 
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
@@ -104,8 +109,8 @@ class GANCLI(LightningCLI):
             run=run,
         )
 
-    def _prepare_subcommand_parser(self, klass: type, subcommand: str, **kwargs: Any) -> LightningArgumentParser:
-        parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
+    @override
+    def add_subcommand_arguments(self, parser: LightningArgumentParser, subcommand: str) -> None:
         if subcommand == "fit":
             parser.add_argument(
                 "--new_run",
@@ -129,15 +134,17 @@ class GANCLI(LightningCLI):
                 help="Skip the predict folder's unreadable or empty files (a warning each, listed at the end) "
                 "instead of stopping before anything is written.",
             )
-        return parser
 
-    def _parse_ckpt_path(self) -> None:
+    @override
+    def before_parse_ckpt_path(self) -> None:
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if ckpt_path and ckpt_path not in _LIGHTNING_CKPT_ALIASES:  # checked before Lightning reads its hparams
             self._checkpoint = checkpoint_check.read_checkpoint(ckpt_path)
             checkpoint_check.check_architecture(ckpt_path, self._checkpoint, self.config[subcommand].get("model"))
-        super()._parse_ckpt_path()
+
+    @override
+    def after_parse_ckpt_path(self) -> None:
         explicit = _explicit_model_args(self._raw_args)
         subcommand = self.config.get("subcommand")
         if not explicit or not subcommand:
@@ -145,15 +152,20 @@ class GANCLI(LightningCLI):
         ckpt_path = self.config[subcommand].get("ckpt_path")
         if not ckpt_path:
             return
-        updated = self._subcommand_parsers[subcommand].parse_args(explicit, namespace=self.config[subcommand].clone())
+        parser = _compat.subcommand_parser(self, subcommand)
+        updated = parser.parse_args(explicit, namespace=self.config[subcommand].clone())
         self.config[subcommand] = updated
 
+    @override
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # Every subcommand has a prediction writer: `predict ... --prediction_writer.output_dir DIR`.
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
 
+    @override
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
+        if not any(isinstance(c, EpochSeeding) for c in trainer.callbacks):
+            trainer.callbacks.append(EpochSeeding())
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # the default: make its local writes atomic
             trainer.strategy.checkpoint_io = AtomicCheckpointIO()
         if self.subcommand == "fit":
@@ -180,22 +192,15 @@ class GANCLI(LightningCLI):
                     out.setdefault(index, {})[param] = config.model[name].init_args[param]
         return out
 
-    def _run_subcommand(self, subcommand: str) -> None:
+    @override
+    def before_run_subcommand(self, subcommand: str) -> None:
         ckpt_path = self.config[subcommand].get("ckpt_path")
         if self._checkpoint is not None:
             checkpoint_check.check_weights_fit(ckpt_path, self._checkpoint, self.model)
             if subcommand == "fit" and not self.config.fit.get("new_run"):
                 run_dir.check_resumable(ckpt_path, self._checkpoint)
-        try:
-            super()._run_subcommand(subcommand)
-        finally:
-            # Close the W&B run so that the next job in this process (a notebook, a test) starts its own run
-            # instead of silently appending to this one.
-            for logger in self.trainer.loggers:
-                if isinstance(logger, WandbLogger) and logger._experiment is not None:
-                    logger.experiment.finish()
 
-    def fit(self, model: GAN, **kwargs: Any) -> None:
+    def fit(self, model: GAN, **kwargs: Any) -> None:  # LightningCLI runs `self.fit` when defined
         """``Trainer.fit``; with ``--new_run true`` the checkpoint gives the weights only (a new run, step 0)."""
         config = self.config.fit
         if config.get("new_run") and kwargs.get("ckpt_path") and self._checkpoint is not None:
@@ -218,11 +223,20 @@ class GANCLI(LightningCLI):
                 else:
                     os.environ[key] = value
 
-    def after_predict(self) -> None:
+    @override
+    def after_run_subcommand(self) -> None:
+        # Close the W&B run so that the next job in this process (a notebook, a test) starts its own run instead of
+        # silently appending to this one.
+        for logger in self.trainer.loggers:
+            if isinstance(logger, WandbLogger) and _compat.wandb_run_started(logger):
+                logger.experiment.finish()
+
+    def after_predict(self) -> None:  # LightningCLI calls `after_<subcommand>` when defined
         summary = report_skipped(self.datamodule)
         if summary:
             rank_zero_warn(summary)
 
+    @override
     def before_instantiate_classes(self) -> None:
         """Range checks (:mod:`lightning_gan.config_checks`); evaluation refuses an untrained model unless asked;
         ``fit`` points W&B at its run (:func:`lightning_gan.run_dir.prepare_fit_config`).
@@ -281,6 +295,7 @@ class ExplicitOptimizerArgs(Callback):
     def __init__(self, overrides: dict[int, dict[str, Any]]) -> None:
         self.overrides = overrides
 
+    @override
     def on_train_start(self, trainer: Trainer, pl_module: Any) -> None:
         if trainer.ckpt_path is None:
             return

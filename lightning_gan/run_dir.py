@@ -43,6 +43,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+from lightning_gan import _compat
 from lightning_gan.checkpoint import remove_stale_temporaries
 from lightning_gan.errors import CheckpointError, ConfigError
 
@@ -145,13 +146,13 @@ def _claim_version(logger: CSVLogger | TensorBoardLogger) -> Path:
     n = max(taken, default=-1) + 1
     while not _claim(root / f"version_{n}"):
         n += 1
-    logger._version = n  # Lightning reads it lazily; no public setter exists
+    _compat.set_logger_version(logger, n)
     return root / f"version_{n}"
 
 
 def _log_dir(logger: Logger) -> Path | None:
     if isinstance(logger, CSVLogger | TensorBoardLogger):
-        version = logger._version
+        version = _compat.logger_version(logger)
         if version is None:
             return None
         return Path(logger.root_dir) / (version if isinstance(version, str) else f"version_{version}")
@@ -195,8 +196,9 @@ def assign_run_folder(
     elif inherited:  # a DDP rank started by the main process
         folder = Path(inherited)
         for each in trainer.loggers:
-            if isinstance(each, CSVLogger | TensorBoardLogger) and each._version is None:
-                each._version = folder.name if Path(each.root_dir) == folder.parent else None
+            unset = isinstance(each, CSVLogger | TensorBoardLogger) and _compat.logger_version(each) is None
+            if unset and Path(each.root_dir) == folder.parent:
+                _compat.set_logger_version(each, folder.name)
     elif explicit is not None:
         folder = explicit.parent
         if _has_files(explicit):
@@ -227,7 +229,7 @@ def assign_run_folder(
         while not _claim(folder):
             folder = root / new_run_id()
     for each in trainer.loggers[1:] if record is None and not inherited else []:
-        if isinstance(each, CSVLogger | TensorBoardLogger) and each._version is None:
+        if isinstance(each, CSVLogger | TensorBoardLogger) and _compat.logger_version(each) is None:
             _claim_version(each)
     folder.mkdir(parents=True, exist_ok=True)
     for cb in checkpoints:
@@ -244,14 +246,14 @@ def _resume_loggers(trainer: Trainer, record: dict[str, Any], folder: Path, keep
     ``keep_csv`` (the main process) keep the CSV logger's ``metrics.csv`` to append to (:func:`_keep_csv_metrics`)."""
     saved = record.get("loggers", [])
     for index, logger in enumerate(trainer.loggers):
-        if not isinstance(logger, CSVLogger | TensorBoardLogger) or logger._version is not None:
+        if not isinstance(logger, CSVLogger | TensorBoardLogger) or _compat.logger_version(logger) is not None:
             continue
         entry = saved[index] if index < len(saved) else {}
         log_dir = Path(entry.get("log_dir", "")) if entry.get("class") == type(logger).__name__ else None
         if index == 0 and log_dir is not None and log_dir.name == folder.name:
             log_dir = folder  # the run folder as found now (it may have been moved since)
         if log_dir is not None and Path(logger.root_dir).resolve() == log_dir.parent.resolve():
-            logger._version = log_dir.name
+            _compat.set_logger_version(logger, log_dir.name)
             if keep_csv and isinstance(logger, CSVLogger):
                 _keep_csv_metrics(logger)
         else:
