@@ -13,11 +13,13 @@ of silently changing behaviour (e.g. logging every step). The names, and why eac
   checks ``--ckpt_path`` before Lightning reads it, re-applies command-line model values over a checkpoint's
   hyperparameters, checks the checkpoint's weights against the model before a subcommand, and closes the W&B run
   after it (:mod:`lightning_gan.cli`).
-- ``LightningCLI._prepare_subcommand_parser``: arguments of one subcommand only (``fit --new_run``,
+- ``LightningCLI._prepare_subcommand_parser`` also adds the arguments of one subcommand only (``fit --new_run``,
   ``predict --untrained``, ``predict --skip_bad_inputs``).
 - ``CSVLogger._version`` / ``TensorBoardLogger._version``: the version folder a run claimed (or resumes), set before
   the logger creates it; the constructor's ``version`` is the only public way, and the logger exists by then
   (:mod:`lightning_gan.run_dir`).
+- ``LightningCLI._add_subcommands``, ``LightningCLI._prepare_subcommand_parser``: the CLI lists its subcommands with
+  its own one-line descriptions, ``export`` included (:mod:`lightning_gan.cli_help`).
 - ``WandbLogger._experiment``: whether a W&B run was started (the public ``experiment`` property starts one).
 - ``lightning.pytorch.overrides.distributed._sync_module_states`` and ``DDPStrategy._setup_model``: broadcast the
   module's state and wrap one network in ``DistributedDataParallel`` (:mod:`lightning_gan.strategies`).
@@ -36,6 +38,7 @@ from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.overrides import distributed as _distributed
 from lightning.pytorch.strategies import DDPStrategy
 from torch import nn
+from typing_extensions import override
 
 
 def _require(owner: Any, name: str) -> Any:
@@ -103,22 +106,26 @@ def is_local_path(path: Any) -> bool:
 
 
 class PrivateCLIHooks(LightningCLI):
-    """Public-named hooks around the two private ``LightningCLI`` steps the project's CLI extends.
+    """Public-named hooks around the three private ``LightningCLI`` steps the project's CLI extends.
 
-    Subclasses override :meth:`after_parse_ckpt_path` and :meth:`after_run_subcommand` instead of the private
-    methods, so a rename in Lightning breaks here (at import, below) rather than silently skipping the override.
+    Subclasses override :meth:`after_parse_ckpt_path`, :meth:`after_run_subcommand` and
+    :meth:`add_subcommand_parsers` (with :meth:`prepare_subcommand_parser`) instead of the private methods, so a
+    rename in Lightning breaks here (at import, below) rather than silently skipping the override.
     """
 
+    @override
     def _prepare_subcommand_parser(self, klass: type, subcommand: str, **kwargs: Any) -> Any:
         parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
         self.add_subcommand_arguments(parser, subcommand)
         return parser
 
+    @override
     def _parse_ckpt_path(self) -> None:
         self.before_parse_ckpt_path()
         super()._parse_ckpt_path()
         self.after_parse_ckpt_path()
 
+    @override
     def _run_subcommand(self, subcommand: str) -> None:
         try:
             self.before_run_subcommand(subcommand)
@@ -132,6 +139,21 @@ class PrivateCLIHooks(LightningCLI):
     def before_parse_ckpt_path(self) -> None:
         """Runs before Lightning reads ``--ckpt_path``'s hyperparameters into the parsed config."""
 
+    def _add_subcommands(self, parser: Any, **kwargs: Any) -> None:
+        self.add_subcommand_parsers(parser, **kwargs)
+
+    def add_subcommand_parsers(self, parser: Any, **kwargs: Any) -> None:
+        """Registers one parser per subcommand under ``parser`` (by default Lightning's, with its descriptions)."""
+        super()._add_subcommands(parser, **kwargs)
+
+    def prepare_subcommand_parser(self, subcommand: str, **kwargs: Any) -> Any:
+        """Lightning's parser for ``subcommand``, recorded where Lightning looks it up later."""
+        parser = self._prepare_subcommand_parser(self.trainer_class, subcommand, **kwargs)  # type: ignore[arg-type]
+        if not hasattr(self, "_subcommand_parsers"):
+            self._subcommand_parsers = {}
+        self._subcommand_parsers[subcommand] = parser
+        return parser
+
     def after_parse_ckpt_path(self) -> None:
         """Runs after Lightning applied ``--ckpt_path``'s hyperparameters to the parsed config."""
 
@@ -143,7 +165,7 @@ class PrivateCLIHooks(LightningCLI):
 
 
 # Overriding a method that no longer exists would silently never run: check the overridden names at import.
-for _name in ("_parse_ckpt_path", "_run_subcommand", "_prepare_subcommand_parser"):
+for _name in ("_parse_ckpt_path", "_run_subcommand", "_add_subcommands", "_prepare_subcommand_parser"):
     _require(LightningCLI, _name)
 _require(DDPStrategy, "_setup_model")
 del _name

@@ -17,6 +17,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
+from typing_extensions import override
 
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import resample, write_wav
@@ -34,8 +35,9 @@ def run_directory(trainer: Trainer) -> Path:
         if getattr(callback, "run_folder", None) is not None:
             return Path(callback.run_folder)
     checkpoint = trainer.checkpoint_callback
-    if checkpoint is not None and getattr(checkpoint, "dirpath", None):
-        return Path(checkpoint.dirpath).parent
+    dirpath = getattr(checkpoint, "dirpath", None)  # ModelCheckpoint's; other Checkpoint classes may lack it
+    if dirpath:
+        return Path(dirpath).parent
     if trainer.loggers:
         logger = trainer.loggers[0]
         save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
@@ -98,7 +100,8 @@ class SampleLogger(Callback):
         self._fixed: dict[str, Any] | None = None
 
     def _collect(self, trainer: Trainer, pl_module: Any) -> dict[str, Any]:
-        loader = _first_loader(trainer.datamodule, ("val_dataloader", "train_dataloader"))
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector
+        loader = _first_loader(datamodule, ("val_dataloader", "train_dataloader"))
         first = next(iter(loader))
         if isinstance(first, Tensor) or "condition" not in first:
             latent_shape = pl_module.generator.latent_shape(self.num_samples, None)
@@ -113,6 +116,7 @@ class SampleLogger(Callback):
                     return items
         return items
 
+    @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         epoch = trainer.current_epoch
         last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
@@ -210,10 +214,12 @@ class PredictionWriter(BasePredictionWriter):
         self.sample_rate = sample_rate
         self.audio_rate = audio_rate
 
+    @override
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if self.output_dir is None:
             self.output_dir = Path(trainer.default_root_dir) / "predictions"
 
+    @override
     def write_on_batch_end(
         self,
         trainer: Trainer,

@@ -192,7 +192,7 @@ class GAN(LightningModule):
         generator = generator if generator is not None else self.generator
         if condition is None and batch_size is None:
             raise ValueError("An unconditional generator needs `batch_size`.")
-        n = condition.shape[0] if condition is not None else batch_size
+        n = condition.shape[0] if condition is not None else int(batch_size)  # type: ignore[arg-type]
         z = self.sample_noise(n, condition, generator)
         inputs = [t for t in (condition, z) if t is not None]
         return call(*inputs)
@@ -211,6 +211,12 @@ class GAN(LightningModule):
         return discriminator(sample if condition is None else torch.cat([condition, sample], dim=1))
 
     # ------------------------------------------------------------------ training
+    @property
+    @override
+    def hparams(self) -> Any:
+        """The constructor's arguments by name (``self.hparams.n_critic``); typed ``Any`` as their values vary."""
+        return super().hparams
+
     def unpack(self, batch: Batch | Tensor) -> tuple[Tensor, Tensor | None]:
         """(real, condition) from a batch dict (``real`` and optional ``condition``) or a bare tensor of reals, in
         channels-last memory format when ``channels_last`` is set."""
@@ -221,13 +227,13 @@ class GAN(LightningModule):
         else:
             real, condition = batch["real"], batch.get("condition")
         if self.hparams.channels_last:
-            real, condition = to_channels_last(real), to_channels_last(condition)
+            return to_channels_last(real), to_channels_last(condition)  # type: ignore[return-value]
         return real, condition
 
     @override
     def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         real, condition = self.unpack(batch)
-        opt_g, opt_d = self.optimizers()
+        opt_g, opt_d = self.optimizers()  # type: ignore[attr-defined]  # two optimizers: a list
         n = real.shape[0]
         for i in range(self.hparams.n_critic):
             if i == self.hparams.n_critic - 1:
@@ -316,14 +322,14 @@ class GAN(LightningModule):
             )
 
     def _raw_optimizers(self) -> list[torch.optim.Optimizer]:
-        return [opt.optimizer for opt in self.optimizers()]
+        return [opt.optimizer for opt in self.optimizers()]  # type: ignore[union-attr]  # two: a list
 
     def _step_schedulers(self) -> None:
         schedulers = self.lr_schedulers()
         if schedulers is None:
             return
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
-            scheduler.step()
+            scheduler.step()  # type: ignore[call-arg]  # not ReduceLROnPlateau, which needs a metric
 
     @override
     def on_train_epoch_end(self) -> None:
@@ -358,13 +364,13 @@ class GAN(LightningModule):
         self._evaluate(batch, "val")
 
     @override
-    def test_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
-        self._evaluate(batch, "test")
+    def test_step(self, batch: Batch | Tensor, batch_idx: int) -> dict[str, Tensor] | None:
+        return self._evaluate(batch, "test")  # what was scored, for callbacks (lightning_gan.report.HtmlReport)
 
-    def _evaluate(self, batch: Batch | Tensor, stage: str) -> None:
+    def _evaluate(self, batch: Batch | Tensor, stage: str) -> dict[str, Tensor] | None:
         real, condition = self.unpack(batch)
         if condition is None or len(self.val_metrics) == 0:
-            return  # unconditional models have no paired target to score against
+            return None  # unconditional models have no paired target to score against
         output = self.postprocess(self(condition))
         target = self.postprocess(real)
         metrics = getattr(self, f"{stage}_metrics")
@@ -374,6 +380,7 @@ class GAN(LightningModule):
             baseline = getattr(self, f"{stage}_input_metrics")
             baseline.update(self.postprocess(condition).float(), target.float())
             self.log_dict(baseline, batch_size=real.shape[0])
+        return {"condition": self.postprocess(condition), "output": output, "target": target}
 
     @override
     def on_validation_epoch_end(self) -> None:

@@ -11,6 +11,7 @@ from lightning.pytorch import LightningDataModule
 from sklearn.datasets import load_digits
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from typing_extensions import override
 
 
 class _Reals(Dataset):
@@ -65,13 +66,16 @@ class DigitsDataModule(LightningDataModule):
         self.real_channels = 1
         self.images: Tensor | None = None
 
+    @override
     def setup(self, stage: str) -> None:
         if self.images is None:
             self.images = load_digit_images(self.image_size)
 
+    @override
     def train_dataloader(self) -> DataLoader:
         assert self.images is not None
         return DataLoader(_Reals(self.images), batch_size=self.batch_size, shuffle=True, drop_last=True)
 
+    @override
     def predict_dataloader(self) -> DataLoader:
         return DataLoader(SampleNames(self.num_predict), batch_size=self.batch_size)
