@@ -106,7 +106,10 @@ def test_a_real_quickstart_prints_none_of_them_and_where_its_files_are(tmp_path:
     unfiltered = _quickstart(tmp_path, show_all=True)
     quiet = _quickstart(tmp_path, show_all=False)
     for noise in KNOWN_NOISE:
-        assert noise.matches(unfiltered), f"{noise.name}: the run no longer prints it; is the filter still needed?"
+        # The CLI now creates the run folder (under the W&B save_dir) before W&B starts, so W&B finds the folder
+        # and this quickstart no longer prints "git root ... does not exist"; the filter stays for other setups.
+        if noise.name != "wandb_git_root_missing":
+            assert noise.matches(unfiltered), f"{noise.name}: the run no longer prints it; is the filter still needed?"
         assert not noise.matches(quiet), noise.name
     # Once, and true: the run folder, its checkpoints and samples, and the W&B run.
     lines = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in quiet.splitlines() if ": " in line}
