@@ -10,7 +10,7 @@ One training step (one batch)::
     repeat n_critic times:                       # D steps; earlier ones draw fresh noise under no_grad
         L_D = w_D * loss.discriminator_loss(D(c, real), D(c, fake.detach())) + loss.penalty(...)
         D optimizer step (G's parameters frozen), then loss.after_discriminator_step(D)
-    L_G = loss.generator_loss(D(c, fake)) + reconstruction_weight * L1(fake, real)
+    L_G = loss.generator_loss(D(c, fake)) + reconstruction_weight * reconstruction(fake, real)   # default: L1
     G optimizer step (D's parameters frozen), then the EMA update of G
 
 A conditional discriminator scores ``cat([condition, sample], dim=1)``, as pix2pix and SEGAN do.
@@ -30,7 +30,6 @@ import logging
 from typing import Any, Literal
 
 import torch
-import torch.nn.functional as F
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
@@ -43,6 +42,7 @@ from lightning_gan.checks import check_channels
 from lightning_gan.inference import Direct, WholeInput
 from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
 from lightning_gan.precision import gradient_scale, outside_autocast, weight_cast_cache
+from lightning_gan.reconstruction import L1Loss, ReconstructionLoss
 from lightning_gan.speed import compile_networks, step_logs_due, to_channels_last
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 Batch = dict[str, Any]
 
 
+# Checkpoint entry of the whole-input strategy's state (AtTrainingScale: the training geometry and size multiple).
+INFERENCE_CHECKPOINT_KEY = "lightning_gan_inference"
 _PROGRESS_BAR_KEYS = ("train/discrim_loss", "train/gen_loss_GAN", "train/gen_loss_L1")
 
 
@@ -72,8 +74,10 @@ class GAN(LightningModule):
             after every optimizer ``"step"``.
         n_critic: discriminator steps per generator step (5 for WGAN and WGAN-GP). All of them see the same real
             batch; each draws fresh noise.
-        reconstruction_weight: weight of ``L1(G(condition), real)`` in G's loss (pix2pix and SEGAN: 100); needs
-            conditional batches.
+        reconstruction_weight: weight of ``reconstruction(G(condition), real)`` in G's loss (pix2pix and SEGAN: 100,
+            with L1); needs conditional batches.
+        reconstruction: the reconstruction loss strategy (:mod:`lightning_gan.reconstruction`); default
+            :class:`~lightning_gan.reconstruction.L1Loss`. Logged as ``train/gen_loss_<its log_name>``.
         discriminator_loss_weight: multiplies D's adversarial loss (pix2pix halves it "to slow down the rate at
             which D learns relative to G", Isola et al. 2017, section 3.3).
         g_gradient_clip_val: clip G's gradients to this norm (or value) before its optimizer steps; ``None``: no
@@ -117,6 +121,7 @@ class GAN(LightningModule):
         scheduler_interval: Literal["epoch", "step"] = "epoch",
         n_critic: int = 1,
         reconstruction_weight: float = 0.0,
+        reconstruction: ReconstructionLoss | None = None,
         discriminator_loss_weight: float = 1.0,
         g_gradient_clip_val: float | None = None,
         d_gradient_clip_val: float | None = None,
@@ -145,6 +150,7 @@ class GAN(LightningModule):
         self.generator = generator
         self.discriminator = discriminator
         self.loss = loss if loss is not None else NonSaturatingLoss()
+        self.reconstruction = reconstruction if reconstruction is not None else L1Loss()
         self.inference = inference if inference is not None else Direct()
         self.postprocess = postprocess if postprocess is not None else nn.Identity()
         self.generator_ema = (
@@ -246,7 +252,8 @@ class GAN(LightningModule):
         if self.hparams.scheduler_interval == "step":
             self._step_schedulers()
         if step_logs_due(self.trainer, self.global_step):  # logging costs even when not written; progress bar too
-            shown = {k: logs.pop(k) for k in _PROGRESS_BAR_KEYS if k in logs}
+            keys = (*_PROGRESS_BAR_KEYS, f"train/gen_loss_{self.reconstruction.log_name}")
+            shown = {k: logs.pop(k) for k in keys if k in logs}
             self.log_dict(shown, prog_bar=True, batch_size=n)
             self.log_dict(logs, batch_size=n)
 
@@ -281,9 +288,9 @@ class GAN(LightningModule):
             if self.hparams.reconstruction_weight > 0:
                 if condition is None:
                     raise ValueError("`reconstruction_weight` > 0 needs conditional batches with a 'condition' key.")
-                l1 = F.l1_loss(fake.float(), real.float())
-                g_loss = g_loss + self.hparams.reconstruction_weight * l1
-                logs["train/gen_loss_L1"] = l1.detach()
+                rec = self.reconstruction(fake, real)
+                g_loss = g_loss + self.hparams.reconstruction_weight * rec
+                logs[f"train/gen_loss_{self.reconstruction.log_name}"] = rec.detach()
             if self._finite("gen_loss", g_loss):
                 self._update(opt, g_loss)
                 if self.generator_ema is not None:
@@ -346,6 +353,19 @@ class GAN(LightningModule):
                 schedulers.append({"scheduler": build(opt), "name": name, "interval": self.hparams.scheduler_interval})
         return [opt_g, opt_d], schedulers
 
+    # ------------------------------------------------------------------ checkpoints
+    @override
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[INFERENCE_CHECKPOINT_KEY] = self.inference.state_dict()
+
+    @override
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore what the whole-input strategy learnt from the run (lightning_gan.geometry: the training geometry),
+        except in a resumed fit, which keeps its data's."""
+        trainer = _compat.attached_trainer(self)
+        if trainer is None or trainer.state.fn != "fit":
+            self.inference.load_state_dict(checkpoint.get(INFERENCE_CHECKPOINT_KEY, {}))
+
     # ------------------------------------------------------------------ setup
     @override
     def setup(self, stage: str) -> None:
@@ -353,6 +373,8 @@ class GAN(LightningModule):
         datamodule = getattr(trainer, "datamodule", None)  # None without a trainer or when fit got bare loaders
         if datamodule is not None:
             check_channels(datamodule, self.generator, self.discriminator)
+            if hasattr(self.inference, "bind"):  # strategies that take the data's geometry (lightning_gan.geometry)
+                self.inference.bind(datamodule, self.inference_generator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
         if self.hparams.compile and stage == "fit":
