@@ -10,8 +10,14 @@ of silently changing behaviour (e.g. logging every step). The names, and why eac
 - ``LightningModule._trainer``: the trainer if one is attached; the public ``trainer`` property raises when none is.
 - ``nn.Module._compiled_call_impl``: whether ``nn.Module.compile`` already compiled a module in place.
 - ``LightningCLI._parse_ckpt_path``, ``LightningCLI._run_subcommand``, ``LightningCLI._subcommand_parsers``: the CLI
-  re-applies command-line model values over a checkpoint's hyperparameters, and closes the W&B run after a
-  subcommand (:mod:`lightning_gan.cli`).
+  checks ``--ckpt_path`` before Lightning reads it, re-applies command-line model values over a checkpoint's
+  hyperparameters, checks the checkpoint's weights against the model before a subcommand, and closes the W&B run
+  after it (:mod:`lightning_gan.cli`).
+- ``LightningCLI._prepare_subcommand_parser`` also adds the arguments of one subcommand only (``fit --new_run``,
+  ``predict --untrained``, ``predict --skip_bad_inputs``).
+- ``CSVLogger._version`` / ``TensorBoardLogger._version``: the version folder a run claimed (or resumes), set before
+  the logger creates it; the constructor's ``version`` is the only public way, and the logger exists by then
+  (:mod:`lightning_gan.run_dir`).
 - ``LightningCLI._add_subcommands``, ``LightningCLI._prepare_subcommand_parser``: the CLI lists its subcommands with
   its own one-line descriptions, ``export`` included (:mod:`lightning_gan.cli_help`).
 - ``WandbLogger._experiment``: whether a W&B run was started (the public ``experiment`` property starts one).
@@ -82,6 +88,18 @@ def ddp_wrapper(strategy: DDPStrategy) -> Callable[[nn.Module], nn.Module]:
     return _require(strategy, "_setup_model")
 
 
+def logger_version(logger: Any) -> int | str | None:
+    """A CSV or TensorBoard logger's version as given or set (``None``: not chosen yet; ``logger.version`` would
+    choose one by listing the folder)."""
+    return _require(logger, "_version")
+
+
+def set_logger_version(logger: Any, version: int | str) -> None:
+    """Make a CSV or TensorBoard logger write to ``version`` (``version_<n>`` for an int, else that folder name)."""
+    _require(logger, "_version")
+    logger._version = version
+
+
 def is_local_path(path: Any) -> bool:
     """Whether ``path`` is on the local filesystem (not an ``s3://``, ``gs://``, ... URL)."""
     return bool(_require(cloud_io, "_is_local_file_protocol")(path))
@@ -96,16 +114,30 @@ class PrivateCLIHooks(LightningCLI):
     """
 
     @override
+    def _prepare_subcommand_parser(self, klass: type, subcommand: str, **kwargs: Any) -> Any:
+        parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
+        self.add_subcommand_arguments(parser, subcommand)
+        return parser
+
+    @override
     def _parse_ckpt_path(self) -> None:
+        self.before_parse_ckpt_path()
         super()._parse_ckpt_path()
         self.after_parse_ckpt_path()
 
     @override
     def _run_subcommand(self, subcommand: str) -> None:
         try:
+            self.before_run_subcommand(subcommand)
             super()._run_subcommand(subcommand)
         finally:
             self.after_run_subcommand()
+
+    def add_subcommand_arguments(self, parser: Any, subcommand: str) -> None:
+        """Add arguments to one subcommand's parser (``add_arguments_to_parser`` adds to every subcommand's)."""
+
+    def before_parse_ckpt_path(self) -> None:
+        """Runs before Lightning reads ``--ckpt_path``'s hyperparameters into the parsed config."""
 
     def _add_subcommands(self, parser: Any, **kwargs: Any) -> None:
         self.add_subcommand_parsers(parser, **kwargs)
@@ -124,6 +156,9 @@ class PrivateCLIHooks(LightningCLI):
 
     def after_parse_ckpt_path(self) -> None:
         """Runs after Lightning applied ``--ckpt_path``'s hyperparameters to the parsed config."""
+
+    def before_run_subcommand(self, subcommand: str) -> None:
+        """Runs after the classes are instantiated, before the subcommand (``fit``, ...)."""
 
     def after_run_subcommand(self) -> None:
         """Runs after a subcommand (``fit``, ...), whether it finished or raised."""

@@ -28,8 +28,12 @@ def run_directory(trainer: Trainer) -> Path:
 
     The parent of the checkpoint folder, resolved as ``ModelCheckpoint`` resolves it when it has no ``dirpath``
     (``<save_dir>/<logger name>/<version>`` of the first logger, e.g. ``runs/x/lightning_gan/<wandb run id>``), so
-    it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone.
+    it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone. Under the CLI
+    a :class:`lightning_gan.run_dir.RunFolder` callback knows the folder ``fit`` claimed, and wins.
     """
+    for callback in trainer.callbacks:
+        if getattr(callback, "run_folder", None) is not None:
+            return Path(callback.run_folder)
     checkpoint = trainer.checkpoint_callback
     dirpath = getattr(checkpoint, "dirpath", None)  # ModelCheckpoint's; other Checkpoint classes may lack it
     if dirpath:

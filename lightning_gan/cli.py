@@ -27,18 +27,21 @@ from lightning.pytorch import Callback, LightningDataModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import OmegaConf
 from typing_extensions import override
 
 import lightning_gan.strategies  # noqa: F401  (registers the `ddp_separate` strategy name)
-from lightning_gan import _compat, warnings_filter
+from lightning_gan import _compat, checkpoint_check, run_dir, warnings_filter
 from lightning_gan.callbacks import PredictionWriter, run_directory
 from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.cli_help import DESCRIPTION, add_subcommands
+from lightning_gan.config_checks import check_config
+from lightning_gan.errors import ConfigError, run_reporting_errors
 from lightning_gan.gan import GAN
 from lightning_gan.locations import RunLocations
+from lightning_gan.predict_inputs import report_skipped
 from lightning_gan.report import HtmlReport, ReportFolderError, expand_report_flag
 from lightning_gan.seeding import EpochSeeding
 
@@ -52,7 +55,7 @@ class RunConfigCallback(SaveConfigCallback):
 
     @override
     def save_config(self, trainer: Trainer, pl_module: Any, stage: str) -> None:  # rank 0 only
-        path = run_directory(trainer) / self.config_filename
+        path = run_dir.free_config_path(run_directory(trainer), self.config_filename)  # never replaces an earlier one
         path.parent.mkdir(parents=True, exist_ok=True)
         self.parser.save(self.config, str(path), skip_none=False, overwrite=True, multifile=False)
         for logger in trainer.loggers:
@@ -79,7 +82,11 @@ set_parsing_settings(omegaconf_absolute_to_relative_paths=True)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     OmegaConf.register_new_resolver("add", lambda *values: sum(values), replace=True)
-_SUBCOMMAND_PARSER_KWARGS = {name: {"parser_mode": "omegaconf+"} for name in ("fit", "validate", "test", "predict")}
+# exit_on_error=False: a parse error is raised (jsonargparse's ArgumentError) for `console` to print as one line,
+# instead of jsonargparse printing the whole usage before it.
+_SUBCOMMAND_PARSER_KWARGS = {
+    name: {"parser_mode": "omegaconf+", "exit_on_error": False} for name in ("fit", "validate", "test", "predict")
+}
 
 
 class GANCLI(_compat.PrivateCLIHooks):
@@ -87,6 +94,8 @@ class GANCLI(_compat.PrivateCLIHooks):
 
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
         self._raw_args = list(sys.argv[1:] if args is None else args)
+        self._checkpoint: dict[str, Any] | None = None  # the --ckpt_path checkpoint, checked
+        self._run_record: dict[str, Any] | None = None  # the run a resumed fit continues
         super().__init__(
             GAN,
             LightningDataModule,
@@ -96,12 +105,47 @@ class GANCLI(_compat.PrivateCLIHooks):
             parser_kwargs={
                 "parser_mode": "omegaconf+",
                 "prog": "lightning_gan",
+                "exit_on_error": False,
                 "description": DESCRIPTION,
                 **_SUBCOMMAND_PARSER_KWARGS,
             },
             args=args,
             run=run,
         )
+
+    @override
+    def add_subcommand_arguments(self, parser: LightningArgumentParser, subcommand: str) -> None:
+        if subcommand == "fit":
+            parser.add_argument(
+                "--new_run",
+                type=bool,
+                default=False,
+                help="With --ckpt_path: start a new run from the checkpoint's weights (fine-tuning: new run folder "
+                "and logger run, step 0, fresh optimizers) instead of continuing the checkpoint's run.",
+            )
+        else:
+            parser.add_argument(
+                "--untrained",
+                type=bool,
+                default=False,
+                help=f"Run {subcommand} without --ckpt_path, on the config's untrained (randomly initialised) model.",
+            )
+        if subcommand == "predict":
+            parser.add_argument(
+                "--skip_bad_inputs",
+                type=bool,
+                default=False,
+                help="Skip the predict folder's unreadable or empty files (a warning each, listed at the end) "
+                "instead of stopping before anything is written.",
+            )
+
+    @override
+    def before_parse_ckpt_path(self) -> None:
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if ckpt_path and ckpt_path not in _LIGHTNING_CKPT_ALIASES:  # checked before Lightning reads its hparams
+            self._checkpoint = checkpoint_check.read_checkpoint(ckpt_path)
+            checkpoint_check.check_architecture(ckpt_path, self._checkpoint, self.config[subcommand].get("model"))
 
     @override
     def after_parse_ckpt_path(self) -> None:
@@ -135,6 +179,10 @@ class GANCLI(_compat.PrivateCLIHooks):
             callbacks.append(EpochSeeding())
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # the default: make its local writes atomic
             trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        if self.subcommand == "fit":
+            config = self.config.fit
+            resumed = None if config.get("new_run") else config.get("ckpt_path")
+            self._run_folder = run_dir.assign_run_folder(trainer, trainer.default_root_dir, resumed, self._run_record)
         overrides = self._explicit_optimizer_args()
         if overrides:
             callbacks.append(ExplicitOptimizerArgs(overrides))
@@ -157,6 +205,37 @@ class GANCLI(_compat.PrivateCLIHooks):
         return out
 
     @override
+    def before_run_subcommand(self, subcommand: str) -> None:
+        ckpt_path = self.config[subcommand].get("ckpt_path")
+        if self._checkpoint is not None:
+            checkpoint_check.check_weights_fit(ckpt_path, self._checkpoint, self.model)
+            if subcommand == "fit" and not self.config.fit.get("new_run"):
+                run_dir.check_resumable(ckpt_path, self._checkpoint)
+
+    def fit(self, model: GAN, **kwargs: Any) -> None:  # LightningCLI runs `self.fit` when defined
+        """``Trainer.fit``; with ``--new_run true`` the checkpoint gives the weights only (a new run, step 0)."""
+        config = self.config.fit
+        if config.get("new_run") and kwargs.get("ckpt_path") and self._checkpoint is not None:
+            model.load_state_dict(self._checkpoint["state_dict"])
+            rank_zero_info(f"New run from the weights of {kwargs['ckpt_path']} (--new_run): step 0, fresh optimizers")
+            kwargs["ckpt_path"] = None
+        # Ranks started by the DDP launcher re-run this command line: they take this run's folder, not a new one.
+        inherited = {run_dir.RUN_DIR_VARIABLE: str(self._run_folder)}
+        wandb = next((lg for lg in self.trainer.loggers if isinstance(lg, WandbLogger)), None)
+        if wandb is not None and wandb.version:
+            inherited[run_dir.WANDB_ID_VARIABLE] = str(wandb.version)
+        previous = {k: os.environ.get(k) for k in inherited}
+        os.environ.update(inherited)
+        try:
+            self.trainer.fit(model, **kwargs)
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    @override
     def after_run_subcommand(self) -> None:
         # Close the W&B run so that the next job in this process (a notebook, a test) starts its own run instead of
         # silently appending to this one.
@@ -164,14 +243,41 @@ class GANCLI(_compat.PrivateCLIHooks):
             if isinstance(logger, WandbLogger) and _compat.wandb_run_started(logger):
                 logger.experiment.finish()
 
+    def after_predict(self) -> None:  # LightningCLI calls `after_<subcommand>` when defined
+        summary = report_skipped(self.datamodule)
+        if summary:
+            rank_zero_warn(summary)
+
     @override
     def before_instantiate_classes(self) -> None:
-        """Without W&B credentials, W&B runs offline (never prompts) and says once how to upload later.
+        """Range checks (:mod:`lightning_gan.config_checks`); evaluation refuses an untrained model unless asked;
+        ``fit`` points W&B at its run (:func:`lightning_gan.run_dir.prepare_fit_config`).
 
+        Without W&B credentials, W&B runs offline (never prompts) and says once how to upload later.
         ``--trainer.enable_progress_bar false`` also drops the configs' progress bar callback (Lightning would
         refuse the combination).
         """
-        config = self.config.get(self.config.get("subcommand") or "", self.config)
+        subcommand = self.config.get("subcommand")
+        config = self.config.get(subcommand or "", self.config)
+        check_config(config)
+        evaluates = subcommand in ("validate", "test", "predict")
+        if evaluates and not config.get("ckpt_path") and not config.get("untrained"):
+            raise ConfigError(
+                f"{subcommand} needs --ckpt_path (e.g. <run>/checkpoints/last.ckpt): without one it would run the "
+                "config's untrained, randomly initialised model; add --untrained true to do that on purpose"
+            )
+        if subcommand == "predict" and config.get("skip_bad_inputs"):
+            data_args = config.get("data", {}).get("init_args")
+            if data_args is None or "skip_bad_inputs" not in data_args:
+                raise ConfigError(
+                    f"--skip_bad_inputs: the data module {config.get('data', {}).get('class_path')} reads no predict "
+                    "folder to skip files of"
+                )
+            data_args["skip_bad_inputs"] = True
+        if subcommand == "fit":
+            self._run_record = run_dir.prepare_fit_config(
+                config, config.get("ckpt_path"), self._checkpoint, bool(config.get("new_run"))
+            )
         callbacks = config.get("trainer", {}).get("callbacks")
         if config.get("trainer", {}).get("enable_progress_bar") is False and callbacks:
             config.trainer.callbacks = [
@@ -185,6 +291,9 @@ class GANCLI(_compat.PrivateCLIHooks):
                 "W&B: no API key found (WANDB_API_KEY or `wandb login`), logging offline; "
                 "upload later with `wandb sync <save_dir>/wandb/offline-run-*`."
             )
+
+
+_LIGHTNING_CKPT_ALIASES = ("last", "best", "hpc", "registry")  # ckpt_path values Lightning resolves itself
 
 
 class ExplicitOptimizerArgs(Callback):
@@ -255,4 +364,12 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
         raise SystemExit(2) from unwritable
 
 
-__all__ = ["GANCLI", "RunConfigCallback", "main"]
+def console(args: list[str] | None = None) -> None:
+    """The ``lightning_gan`` command: :func:`main`, with errors of ours printed as one line and exit status 2.
+
+    See :mod:`lightning_gan.errors`; ``LIGHTNING_GAN_DEBUG=1`` shows their tracebacks.
+    """
+    run_reporting_errors(lambda argv: main(argv), args)
+
+
+__all__ = ["GANCLI", "RunConfigCallback", "console", "main"]

@@ -10,56 +10,27 @@ random state and the environment are left as they were (per-epoch seeding is a t
 from __future__ import annotations
 
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from lightning_gan import checkpoint_check
 from lightning_gan.gan import GAN
-
-_EXPECTED = "a lightning_gan GAN checkpoint written by `python -m lightning_gan fit`"
 
 
 def read_checkpoint(ckpt_path: str | Path) -> dict[str, Any]:
     """Read and check a lightning_gan GAN checkpoint without building the model.
 
-    The file is memory-mapped (cheap even for the paper models' checkpoints with their optimizer states) and
-    unpickled with ``weights_only=True``; CLI checkpoints hold nothing else (their hyper-parameters are
-    ``class_path``/``init_args`` dicts).
+    The shared checker of the CLI, ``export`` and the API (:func:`lightning_gan.checkpoint_check.read_checkpoint`):
+    memory-mapped, unpickled with ``weights_only=True``.
 
     Raises:
         FileNotFoundError: ``ckpt_path`` does not exist or is not a file.
-        ValueError: the file is not a PyTorch checkpoint, holds Python objects beyond tensors and plain values, or is
-            the checkpoint of another model (no ``hyper_parameters.generator`` with a ``class_path``, or no
-            ``generator.*`` weights).
+        ValueError: the file is empty, truncated, not a PyTorch checkpoint, holds Python objects beyond tensors and
+            plain values, or is the checkpoint of another model.
     """
-    path = Path(ckpt_path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}; expected {_EXPECTED}, e.g. <run>/checkpoints/last.ckpt")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a PyTorch checkpoint (not a torch.save zip archive); expected {_EXPECTED}")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as err:
-        raise ValueError(
-            f"cannot read {path} as a lightning_gan checkpoint: {err}. Expected {_EXPECTED}; checkpoints of a GAN "
-            "built in Python with network objects as arguments hold pickled objects and are not loaded here."
-        ) from err
-    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
-    generator = hparams.get("generator") if isinstance(hparams, dict) else None
-    if not isinstance(generator, dict) or "class_path" not in generator:
-        keys = hparams if isinstance(hparams, dict) else checkpoint if isinstance(checkpoint, dict) else {}
-        found = sorted(map(str, keys))
-        raise ValueError(
-            f"{path} is not a lightning_gan GAN checkpoint: expected hyper_parameters with a `generator` "
-            f"{{class_path, init_args}}, found keys {found[:12]}. It may be the checkpoint of another model family; "
-            f"expected {_EXPECTED}."
-        )
-    state = checkpoint.get("state_dict", {})
-    if not any(key.startswith("generator.") for key in state):
-        raise ValueError(f"{path} has no generator weights (no `generator.*` in its state_dict); expected {_EXPECTED}")
-    return checkpoint
+    return checkpoint_check.read_checkpoint(ckpt_path)
 
 
 def load_gan(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> tuple[GAN, dict[str, Any]]:

@@ -64,7 +64,7 @@ def test_wandb_run_started(tmp_path, monkeypatch) -> None:
 
 
 def test_subcommand_parser(tmp_path, monkeypatch) -> None:
-    cli = main(["validate", "--config", TOY, "--trainer.default_root_dir", str(tmp_path),
+    cli = main(["validate", "--untrained", "true", "--config", TOY, "--trainer.default_root_dir", str(tmp_path),
                 "--trainer.limit_val_batches", "1"])  # fmt: skip
     parser = _compat.subcommand_parser(cli, "fit")
     assert parser.get_default("model.n_critic") == 1
@@ -104,8 +104,39 @@ def test_the_overridden_cli_steps_exist_and_run(name: str, tmp_path, monkeypatch
     from lightning_gan.cli import GANCLI
 
     monkeypatch.setattr(GANCLI, hook, lambda self: (calls.append(hook), original(self)))
-    main(["validate", "--config", TOY, "--trainer.default_root_dir", str(tmp_path), "--trainer.limit_val_batches", "1"])
+    main(["validate", "--untrained", "true", "--config", TOY, "--trainer.default_root_dir", str(tmp_path),
+          "--trainer.limit_val_batches", "1"])  # fmt: skip
     assert calls == [hook]
+
+
+def test_the_before_hooks_and_subcommand_arguments_run(tmp_path, monkeypatch) -> None:
+    """``_prepare_subcommand_parser`` (once per subcommand), then ``_parse_ckpt_path`` and ``_run_subcommand``."""
+    assert callable(LightningCLI._prepare_subcommand_parser)
+    from lightning_gan.cli import GANCLI
+
+    calls = []
+    for hook in ("before_parse_ckpt_path", "before_run_subcommand", "add_subcommand_arguments"):
+        original = getattr(GANCLI, hook)
+        monkeypatch.setattr(GANCLI, hook, lambda self, *a, _h=hook, _o=original: (calls.append(_h), _o(self, *a)))
+    cli = main(["validate", "--untrained", "true", "--config", TOY, "--trainer.default_root_dir", str(tmp_path),
+                "--trainer.limit_val_batches", "1"])  # fmt: skip
+    assert calls == ["add_subcommand_arguments"] * 4 + ["before_parse_ckpt_path", "before_run_subcommand"]
+    assert cli.config.validate.untrained is True  # a subcommand argument
+
+
+def test_logger_version(tmp_path, monkeypatch) -> None:
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    for kind in (CSVLogger, TensorBoardLogger):
+        logger = kind(tmp_path, name="x")
+        assert _compat.logger_version(logger) is None  # not chosen yet (and asking did not choose)
+        _compat.set_logger_version(logger, 7)
+        assert logger.version == 7 and logger.log_dir.endswith("version_7")
+        _compat.set_logger_version(logger, "version_3")
+        assert logger.log_dir.endswith("version_3")
+        monkeypatch.delattr(logger, "_version")
+        with pytest.raises(AttributeError, match="_version"):
+            _compat.logger_version(logger)
 
 
 def test_a_missing_private_name_says_which() -> None:

@@ -21,6 +21,7 @@ PIX2PIX = [
     "--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4",
     "--data.init_args.num_workers", "0",
     "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
+    "--untrained", "true",  # the page is under test, not the model: `test`/`predict` refuse an untrained one unasked
 ]  # fmt: skip
 SEGAN = [
     "--config", "configs/segan_demo.yaml",
@@ -28,6 +29,7 @@ SEGAN = [
     "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
     "--data.init_args.window", "1024", "--data.init_args.hop", "512", "--data.init_args.num_workers", "0",
     "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
+    "--untrained", "true",  # the page is under test, not the model: `test`/`predict` refuse an untrained one unasked
 ]  # fmt: skip
 PIX2PIX_TEST_FILES = sorted(p.name for p in (ROOT / "data/pix2pix_demo/test").iterdir())
 SPEECH_TEST_FILES = sorted(p.stem for p in (ROOT / "data/speech_demo/clean_testset_wav").glob("*.wav"))

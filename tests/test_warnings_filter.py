@@ -106,7 +106,9 @@ def test_a_real_quickstart_prints_none_of_them_and_where_its_files_are(tmp_path:
     unfiltered = _quickstart(tmp_path, show_all=True)
     quiet = _quickstart(tmp_path, show_all=False)
     for noise in KNOWN_NOISE:
-        if noise.name != "validation_step_without_val_dataloader":  # the digits have a validation split now
+        # Not printed by this quickstart any more, though their filters stay for other setups: the digits have a
+        # validation split now, and the CLI creates the run folder before W&B starts, so W&B finds it.
+        if noise.name not in ("validation_step_without_val_dataloader", "wandb_git_root_missing"):
             assert noise.matches(unfiltered), f"{noise.name}: the run no longer prints it; is the filter still needed?"
         assert not noise.matches(quiet), noise.name
     # Once, and true: the run folder, its checkpoints and samples, and the W&B run.

@@ -31,6 +31,7 @@ from typing_extensions import override
 
 from lightning_gan.data.image_folder import image_channels, image_size, list_images, load_image, pil_to_tensor
 from lightning_gan.geometry import ImageGeometry, Preprocess
+from lightning_gan.predict_inputs import ScanResult, scan_images
 
 Direction = Literal["AtoB", "BtoA"]
 
@@ -272,7 +273,10 @@ class PairedImageDataModule(LightningDataModule):
         eval_batch_size: validation/test batch size. Reference test batch 1.
         num_workers: DataLoader worker processes. Reference default 4 (``num_threads``).
         pin_memory: page-locked host memory for faster copies to the GPU; used only when CUDA is available.
-        predict_dir: folder of single condition images for ``predict`` (any size).
+        predict_dir: folder of single condition images for ``predict`` (any size); every image is checked before
+            anything is written (:mod:`lightning_gan.predict_inputs`).
+        skip_bad_inputs: skip the predict folder's bad images with a warning each instead of failing
+            (``predict --skip_bad_inputs true`` sets it).
 
     Raises:
         ValueError: an argument is out of range (at construction); bad data (at :meth:`setup`).
@@ -296,6 +300,7 @@ class PairedImageDataModule(LightningDataModule):
         num_workers: int = 4,
         pin_memory: bool = True,
         predict_dir: str | None = None,
+        skip_bad_inputs: bool = False,
     ) -> None:
         super().__init__()
         if direction not in ("AtoB", "BtoA"):
@@ -316,6 +321,8 @@ class PairedImageDataModule(LightningDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.predict_dir = Path(predict_dir) if predict_dir else None
+        self.skip_bad_inputs = skip_bad_inputs
+        self.predict_scan: ScanResult | None = None
         self.train_set: PairedImageDataset | None = None
         self.val_set: PairedImageDataset | None = None
         self.test_set: PairedImageDataset | None = None
@@ -368,11 +375,9 @@ class PairedImageDataModule(LightningDataModule):
         if stage == "predict":
             if self.predict_dir is None:
                 raise ValueError("predict_dir is not set: give the folder of condition images to translate")
-            files = list_images(self.predict_dir)
-            if not files:
-                raise ValueError(f"no images in predict_dir {self.predict_dir} (expected .png/.jpg/... files)")
-            check_predict_channels(files, self.condition_channels)
-            self.predict_set = ConditionImageDataset(files, self.condition_channels)
+            self.predict_scan = scan_images(self.predict_dir, self.skip_bad_inputs)
+            check_predict_channels(self.predict_scan.files, self.condition_channels)
+            self.predict_set = ConditionImageDataset(self.predict_scan.files, self.condition_channels)
 
     def _loader(self, dataset: Dataset | None, stage: str, batch_size: int, shuffle: bool) -> DataLoader:
         if dataset is None:

@@ -44,6 +44,7 @@ from typing_extensions import override
 
 from lightning_gan.audio import pre_emphasis as apply_pre_emphasis
 from lightning_gan.data.wav import default_cache_dir, read_wav, resampled_length, wav_info
+from lightning_gan.predict_inputs import ScanResult, scan_audio
 
 #: Accepted folder names for each (kind, split), in order of preference when several exist.
 FOLDER_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -284,7 +285,10 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         pin_memory: pin host memory for faster copies to a GPU (ignored without CUDA).
         cache_dir: decode cache for files that need resampling (:mod:`lightning_gan.data.wav`). ``"auto"`` uses
             :func:`lightning_gan.data.wav.default_cache_dir` (``~/.cache/lightning_gan/wav``); ``None`` disables it.
-        predict_dir: folder of WAV files (any rate, any channel count) to enhance with ``predict``.
+        predict_dir: folder of audio files (WAV, FLAC, OGG; any rate, any channel count) to enhance with
+            ``predict``; every file is checked before anything is written (:mod:`lightning_gan.predict_inputs`).
+        skip_bad_inputs: skip the predict folder's bad files with a warning each instead of failing
+            (``predict --skip_bad_inputs true`` sets it).
         cover_tail: add one window aligned to the end of each utterance so no audio is left out of training (module
             docstring); ``False`` drops the tail as the references do.
     """
@@ -303,6 +307,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         cache_dir: str | None = "auto",
         predict_dir: str | None = None,
         cover_tail: bool = True,
+        skip_bad_inputs: bool = False,
     ) -> None:
         super().__init__()
         for name, value, low in (
@@ -330,6 +335,8 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         )
         self.predict_dir = None if predict_dir is None else Path(predict_dir).expanduser()
         self.cover_tail = cover_tail
+        self.skip_bad_inputs = skip_bad_inputs
+        self.predict_scan: ScanResult | None = None
         self._utterances: dict[str, list[Utterance]] = {}
         self.train_set: SpeechWindows | None = None
         self.val_set: SpeechUtterances | None = None
@@ -397,13 +404,9 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             self.test_set = SpeechUtterances(self._split("test"), self.sample_rate, self.pre_emphasis, self.cache_dir)
         if stage == "predict" and self.predict_set is None:
             if self.predict_dir is None:
-                raise ValueError("predict needs predict_dir: the folder of WAV files to enhance")
-            if not self.predict_dir.is_dir():
-                raise FileNotFoundError(f"predict_dir {self.predict_dir} does not exist or is not a folder")
-            files = list(list_wavs(self.predict_dir).values())
-            if not files:
-                raise ValueError(f"no .wav files in predict_dir {self.predict_dir}")
-            self.predict_set = SpeechFiles(files, self.sample_rate, self.pre_emphasis, self.cache_dir)
+                raise ValueError("predict needs predict_dir: the folder of audio files to enhance")
+            self.predict_scan = scan_audio(self.predict_dir, self.skip_bad_inputs)
+            self.predict_set = SpeechFiles(self.predict_scan.files, self.sample_rate, self.pre_emphasis, self.cache_dir)
 
     def _build_train(self, train: list[Utterance] | None = None) -> SpeechWindows:
         if self.train_set is None:

@@ -175,7 +175,7 @@ def test_predict_needs_a_folder_of_wavs(corpus: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nowhere"):
         module(corpus, predict_dir=str(tmp_path / "nowhere")).setup("predict")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match=r"no \.wav files"):
+    with pytest.raises(ValueError, match=r"no audio files"):
         module(corpus, predict_dir=str(tmp_path / "empty")).setup("predict")
 
 
