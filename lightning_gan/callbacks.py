@@ -31,7 +31,7 @@ def run_directory(trainer: Trainer) -> Path:
     it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone. Under the CLI
     a :class:`lightning_gan.run_dir.RunFolder` callback knows the folder ``fit`` claimed, and wins.
     """
-    for callback in trainer.callbacks:
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]
         if getattr(callback, "run_folder", None) is not None:
             return Path(callback.run_folder)
     checkpoint = trainer.checkpoint_callback

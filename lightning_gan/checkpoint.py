@@ -68,7 +68,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     process, which is not writing it). Files of the older ``.<name>.<random>.tmp`` form, which named no process, are
     stale too.
     """
-    removed = []
+    removed: list[Path] = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed

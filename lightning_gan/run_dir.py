@@ -185,7 +185,7 @@ def assign_run_folder(
     Raises:
         ConfigError: a new run would write into a folder that already holds another run's files.
     """
-    checkpoints = [cb for cb in trainer.callbacks if isinstance(cb, ModelCheckpoint)]
+    checkpoints = [cb for cb in trainer.callbacks if isinstance(cb, ModelCheckpoint)]  # type: ignore[attr-defined]
     explicit = next((Path(cb.dirpath) for cb in checkpoints if cb.dirpath), None)
     inherited = os.environ.get(RUN_DIR_VARIABLE)
     logger = trainer.loggers[0] if trainer.loggers else None
@@ -197,7 +197,7 @@ def assign_run_folder(
         folder = Path(inherited)
         for each in trainer.loggers:
             unset = isinstance(each, CSVLogger | TensorBoardLogger) and _compat.logger_version(each) is None
-            if unset and Path(each.root_dir) == folder.parent:
+            if unset and each.root_dir is not None and Path(each.root_dir) == folder.parent:
                 _compat.set_logger_version(each, folder.name)
     elif explicit is not None:
         folder = explicit.parent
@@ -237,7 +237,7 @@ def assign_run_folder(
             cb.dirpath = str(folder / "checkpoints")
         for stale in remove_stale_temporaries(cb.dirpath):  # left by a save that was killed
             rank_zero_info(f"Removed {stale}, the temporary file of an interrupted checkpoint save")
-    trainer.callbacks.append(RunFolder(folder))
+    trainer.callbacks.append(RunFolder(folder))  # type: ignore[attr-defined]
     return folder
 
 
