@@ -37,7 +37,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torchmetrics import Metric, MetricCollection
 
 from lightning_gan.inference import Direct, WholeInput
+from lightning_gan.labels import check_labels, class_inputs
 from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
+from lightning_gan.penalties import GradientPenalty, check_penalties
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,10 @@ class GAN(LightningModule):
         generator: G; see :mod:`lightning_gan.nets` for the contract (condition and/or noise in, sample out).
         discriminator: D; raw scores (logits) of any shape.
         loss: the adversarial loss strategy; default :class:`~lightning_gan.losses.NonSaturatingLoss`.
+        penalties: gradient penalties added to D's loss on every D step, whatever the loss
+            (:mod:`lightning_gan.penalties`: R1, R2, lazy or not).
+        augment: differentiable augmentation applied to every input of D during training
+            (:class:`~lightning_gan.augment.DiffAugment`); default: none.
         g_optimizer: builds G's optimizer from G's parameters (a ``class_path`` in YAML).
         d_optimizer: builds D's optimizer from D's parameters.
         g_scheduler: optional learning-rate scheduler for G's optimizer.
@@ -99,6 +105,8 @@ class GAN(LightningModule):
         generator: nn.Module,
         discriminator: nn.Module,
         loss: AdversarialLoss | None = None,
+        penalties: list[GradientPenalty] | None = None,
+        augment: nn.Module | None = None,
         g_optimizer: OptimizerCallable = torch.optim.Adam,
         d_optimizer: OptimizerCallable = torch.optim.Adam,
         g_scheduler: LRSchedulerCallable | None = None,
@@ -134,6 +142,9 @@ class GAN(LightningModule):
         self.generator = generator
         self.discriminator = discriminator
         self.loss = loss if loss is not None else NonSaturatingLoss()
+        self.penalties = nn.ModuleList(penalties or [])
+        check_penalties(self.loss, list(self.penalties))
+        self.augment = augment if augment is not None else nn.Identity()
         self.inference = inference if inference is not None else Direct()
         self.postprocess = postprocess if postprocess is not None else nn.Identity()
         self.generator_ema = (
@@ -175,10 +186,14 @@ class GAN(LightningModule):
         return torch.randn(shape, device=self.device if condition is None else condition.device)
 
     def generate(
-        self, condition: Tensor | None = None, batch_size: int | None = None, generator: nn.Module | None = None
+        self,
+        condition: Tensor | None = None,
+        batch_size: int | None = None,
+        generator: nn.Module | None = None,
+        labels: Tensor | None = None,
     ) -> Tensor:
         """One forward pass of G (default: the training G, through its DDP wrapper when it has one) on a batch
-        shaped as in training."""
+        shaped as in training; a class-conditional G also gets ``labels`` (:mod:`lightning_gan.labels`)."""
         call = generator if generator is not None else self._wrapped.get("generator", self.generator)
         generator = generator if generator is not None else self.generator
         if condition is None and batch_size is None:
@@ -186,19 +201,29 @@ class GAN(LightningModule):
         n = condition.shape[0] if condition is not None else batch_size
         z = self.sample_noise(n, condition, generator)
         inputs = [t for t in (condition, z) if t is not None]
-        return call(*inputs)
+        return call(*inputs, *class_inputs(generator, labels, "generator"))
 
-    def forward(self, condition: Tensor | None = None, batch_size: int | None = None) -> Tensor:
+    def forward(
+        self, condition: Tensor | None = None, batch_size: int | None = None, labels: Tensor | None = None
+    ) -> Tensor:
         """Generate whole outputs with the inference generator (EMA when kept) and the inference strategy."""
         generator = self.inference_generator
         if condition is None:
-            return self.generate(None, batch_size, generator)
-        return self.inference(lambda c: self.generate(c, generator=generator), condition)
+            return self.generate(None, batch_size, generator, labels)
+        return self.inference(lambda c: self.generate(c, generator=generator, labels=labels), condition)
 
-    def discriminate(self, sample: Tensor, condition: Tensor | None, discriminator: nn.Module | None = None) -> Tensor:
-        """D's scores for ``sample``; a conditional D sees ``cat([condition, sample], dim=1)``."""
-        discriminator = discriminator if discriminator is not None else self.discriminator
-        return discriminator(sample if condition is None else torch.cat([condition, sample], dim=1))
+    def discriminate(
+        self,
+        sample: Tensor,
+        condition: Tensor | None,
+        discriminator: nn.Module | None = None,
+        labels: Tensor | None = None,
+    ) -> Tensor:
+        """D's scores for ``sample``: a conditional D sees ``cat([condition, sample], dim=1)``, through ``augment``;
+        a class-conditional D also gets ``labels``."""
+        x = self.augment(sample if condition is None else torch.cat([condition, sample], dim=1))
+        call = discriminator if discriminator is not None else self.discriminator
+        return call(x, *class_inputs(self.discriminator, labels, "discriminator"))
 
     def wrap_networks(self, wrap: Callable[[nn.Module], nn.Module] | None) -> None:
         """Train G and D through their own wrappers, e.g. one ``DistributedDataParallel`` each (``None``: unwrap).
@@ -234,16 +259,18 @@ class GAN(LightningModule):
 
     def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         real, condition = self.unpack(batch)
+        labels = batch.get("label") if isinstance(batch, dict) else None
         opt_g, opt_d = self.optimizers()
-        n = real.shape[0]
-        for i in range(self.hparams.n_critic):
-            if i == self.hparams.n_critic - 1:
-                fake = self.generate(condition, n)  # graph kept: the G step reuses it
+        n, n_critic = real.shape[0], self.hparams.n_critic
+        for i in range(n_critic):
+            if i == n_critic - 1:
+                fake = self.generate(condition, n, labels=labels)  # graph kept: the G step reuses it
             else:
                 with torch.no_grad():
-                    fake = self.generate(condition, n)
-            logs = self._discriminator_step(opt_d, real, fake.detach(), condition)
-        logs |= self._generator_step(opt_g, real, fake, condition)
+                    fake = self.generate(condition, n, labels=labels)
+            d_step = self.global_step // (n_critic + 1) * n_critic + i  # D steps so far (lazy penalties)
+            logs = self._discriminator_step(opt_d, real, fake.detach(), condition, labels, d_step)
+        logs |= self._generator_step(opt_g, real, fake, condition, labels)
         if self.hparams.scheduler_interval == "step":
             self._step_schedulers()
         if self._logs_written_this_step():
@@ -265,18 +292,35 @@ class GAN(LightningModule):
             return True
         return bool(getattr(getattr(trainer, "_logger_connector", None), "should_update_logs", True))
 
-    def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
+    def _discriminator_step(
+        self,
+        opt: Any,
+        real: Tensor,
+        fake: Tensor,
+        condition: Tensor | None,
+        labels: Tensor | None = None,
+        d_step: int = 0,
+    ) -> dict[str, Any]:
         logs: dict[str, Any] = {}
         discriminator = self._wrapped.get("discriminator", self.discriminator)
         with self.toggled_optimizer(opt), _weight_cast_cache(self.device.type):
-            real_scores = self.discriminate(real, condition, discriminator)
-            fake_scores = self.discriminate(fake, condition, discriminator)
+            real_scores = self.discriminate(real, condition, discriminator, labels)
+            fake_scores = self.discriminate(fake, condition, discriminator, labels)
             adversarial = self.loss.discriminator_loss(real_scores, fake_scores)
             d_loss = self.hparams.discriminator_loss_weight * adversarial
-            penalty = self.loss.penalty(lambda x: self.discriminate(x, condition), real, fake, self._grad_scale())
+
+            def critic(x: Tensor) -> Tensor:
+                return self.discriminate(x, condition, labels=labels)
+
+            penalty = self.loss.penalty(critic, real, fake, self._grad_scale())
             if penalty is not None:
                 d_loss = d_loss + penalty
                 logs["train/gradient_penalty"] = penalty.detach()
+            for extra in self.penalties:
+                term = extra(critic, real, fake, self._grad_scale(), d_step)
+                if term is not None:
+                    d_loss = d_loss + term
+                    logs[f"train/penalty_{extra.name}"] = term.detach()
             logs["train/discrim_loss"] = d_loss.detach()
             logs["train/d_real"] = self.loss.probability(real_scores)
             logs["train/d_fake"] = self.loss.probability(fake_scores)
@@ -286,10 +330,12 @@ class GAN(LightningModule):
         logs["train/lr_D"] = opt.param_groups[0]["lr"]
         return logs
 
-    def _generator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
+    def _generator_step(
+        self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None, labels: Tensor | None = None
+    ) -> dict[str, Any]:
         logs: dict[str, Any] = {}
         with self.toggled_optimizer(opt):
-            g_adversarial = self.loss.generator_loss(self.discriminate(fake, condition))
+            g_adversarial = self.loss.generator_loss(self.discriminate(fake, condition, labels=labels))
             g_loss = g_adversarial
             logs["train/gen_loss_GAN"] = g_adversarial.detach()
             if self.hparams.reconstruction_weight > 0:
@@ -409,14 +455,15 @@ class GAN(LightningModule):
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
         if datamodule is not None:
             check_channels(datamodule, self.generator, self.discriminator)
+            check_labels(datamodule, self.generator, self.discriminator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
         if self.hparams.compile and stage == "fit" and self.generator._compiled_call_impl is None:
             self.generator.compile()
-            if type(self.loss).penalty is AdversarialLoss.penalty:
+            if type(self.loss).penalty is AdversarialLoss.penalty and not self.penalties:
                 self.discriminator.compile()
             else:
-                log.info("Compiling G only: %s's penalty needs a double backward through D.", type(self.loss).__name__)
+                log.info("Compiling G only: the gradient penalty needs a double backward through D.")
 
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
@@ -454,9 +501,9 @@ class GAN(LightningModule):
         condition = batch.get("condition")
         if condition is None:
             n = len(batch["name"]) if "name" in batch else int(batch["batch_size"])
-            output = self(None, n)
+            output = self(None, n, batch.get("label"))
         else:
-            output = self(condition)
+            output = self(condition, labels=batch.get("label"))
         extra = {k: v for k, v in batch.items() if k not in ("condition", "real")}
         return {"output": self.postprocess(output), **extra}
 

@@ -3,7 +3,10 @@
 The 1,797 digits (UCI "Optical Recognition of Handwritten Digits", shipped inside scikit-learn) are 8 x 8 images of
 intensities 0..16. They are upscaled once, bilinearly, to ``image_size`` and mapped to [-1, 1] to match a tanh
 generator; the whole set lives in memory, so loading costs nothing and worker processes would only add overhead.
+With ``labels=True`` each item also carries its class (the digit, 0-9) for class-conditional models.
 """
+
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -14,14 +17,17 @@ from torch.utils.data import DataLoader, Dataset
 
 
 class _Reals(Dataset):
-    def __init__(self, images: Tensor) -> None:
+    def __init__(self, images: Tensor, labels: Tensor | None = None) -> None:
         self.images = images
+        self.labels = labels
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return {"real": self.images[index]}
+        if self.labels is None:
+            return {"real": self.images[index]}
+        return {"real": self.images[index], "label": self.labels[index]}
 
 
 class SampleNames(Dataset):
@@ -37,6 +43,27 @@ class SampleNames(Dataset):
         return {"name": f"sample_{index:05d}.png"}
 
 
+class ClassSampleNames(Dataset):
+    """Predict for a class-conditional model: ``count`` images per class, item ``{"name", "label"}`` named
+    ``class_<k>/sample_<i>.png``, classes in turn."""
+
+    def __init__(self, count: int, num_classes: int) -> None:
+        self.count = count
+        self.num_classes = num_classes
+
+    def __len__(self) -> int:
+        return self.count * self.num_classes
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        label, i = divmod(index, self.count)
+        return {"name": f"class_{label}/sample_{i:05d}.png", "label": torch.tensor(label)}
+
+
+def load_digit_labels() -> Tensor:
+    """The class (0-9) of each of the 1,797 digits, in :func:`load_digit_images`' order, as int64."""
+    return torch.from_numpy(load_digits().target).long()
+
+
 def load_digit_images(image_size: int = 32) -> Tensor:
     """All 1,797 digits as a float tensor N x 1 x image_size x image_size in [-1, 1] (white digit on black)."""
     images = torch.from_numpy(load_digits().images).float().unsqueeze(1) / 16.0
@@ -46,15 +73,16 @@ def load_digit_images(image_size: int = 32) -> Tensor:
 
 
 class DigitsDataModule(LightningDataModule):
-    """Unconditional batches ``{"real": N x 1 x S x S}`` of upscaled handwritten digits.
+    """Batches ``{"real": N x 1 x S x S}`` of upscaled handwritten digits, plus ``"label"`` (N, int64) on request.
 
     Args:
         image_size: side of the upscaled images (a power of two for DCGAN; 32 by default).
         batch_size: images per batch (DCGAN: 128; 64 keeps more steps per epoch on this small set).
-        num_predict: how many images ``predict`` draws.
+        num_predict: how many images ``predict`` draws; with ``labels``, how many per class.
+        labels: also yield each digit's class, for class-conditional models (``num_classes`` is then 10).
     """
 
-    def __init__(self, image_size: int = 32, batch_size: int = 64, num_predict: int = 64) -> None:
+    def __init__(self, image_size: int = 32, batch_size: int = 64, num_predict: int = 64, labels: bool = False) -> None:
         super().__init__()
         if image_size < 8:
             raise ValueError(f"Expected `image_size` >= 8, got {image_size!r}.")
@@ -62,16 +90,22 @@ class DigitsDataModule(LightningDataModule):
         self.image_size = image_size
         self.batch_size = batch_size
         self.num_predict = num_predict
+        self.labels = labels
         self.real_channels = 1
+        self.num_classes: int | None = 10 if labels else None
         self.images: Tensor | None = None
+        self.targets: Tensor | None = None
 
     def setup(self, stage: str) -> None:
         if self.images is None:
             self.images = load_digit_images(self.image_size)
+            self.targets = load_digit_labels() if self.labels else None
 
     def train_dataloader(self) -> DataLoader:
         assert self.images is not None
-        return DataLoader(_Reals(self.images), batch_size=self.batch_size, shuffle=True, drop_last=True)
+        return DataLoader(_Reals(self.images, self.targets), batch_size=self.batch_size, shuffle=True, drop_last=True)
 
     def predict_dataloader(self) -> DataLoader:
+        if self.num_classes is not None:
+            return DataLoader(ClassSampleNames(self.num_predict, self.num_classes), batch_size=self.batch_size)
         return DataLoader(SampleNames(self.num_predict), batch_size=self.batch_size)

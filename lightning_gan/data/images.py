@@ -3,9 +3,14 @@
 Each image is resized so its short side is ``image_size`` (bicubic), centre-cropped to ``image_size`` squared,
 optionally flipped at random, and mapped to [-1, 1] (the generator's tanh range), as the DCGAN reference pipeline
 (``Resize`` + ``CenterCrop`` + ``Normalize(0.5, 0.5)``) does.
+
+Every image is converted to ``channels`` on load. A folder that mixes grayscale and colour files stops at setup
+with the names of one file of each kind (the model would otherwise learn from silently converted images), unless
+``mixed_channels="convert"`` says the conversion is wanted; the check reads only the file headers.
 """
 
 from pathlib import Path
+from typing import Literal
 
 import torch
 from lightning.pytorch import LightningDataModule
@@ -14,7 +19,22 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from lightning_gan.data.digits import SampleNames
-from lightning_gan.data.image_folder import list_images, load_image, pil_to_tensor
+from lightning_gan.data.image_folder import ImageReadError, list_images, load_image, pil_to_tensor
+
+_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
+
+
+def file_channels(path: Path) -> int:
+    """1 for a grayscale image file, 3 for a colour one (RGB, RGBA, palette, CMYK, ...), from its header.
+
+    Raises:
+        ImageReadError: the file cannot be opened as an image; the message names it.
+    """
+    try:
+        with Image.open(path) as img:
+            return 1 if img.mode in _GRAY_MODES else 3
+    except Exception as err:
+        raise ImageReadError(f"cannot read image {path}: {err}") from err
 
 
 def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
@@ -54,6 +74,8 @@ class ImageFolderDataModule(LightningDataModule):
         batch_size: images per batch (128 in Radford et al. 2016).
         num_workers: DataLoader worker processes.
         num_predict: how many images ``predict`` draws.
+        mixed_channels: what to do with a folder of both grayscale and colour files: ``"error"`` (default: stop at
+            setup naming one of each) or ``"convert"`` (convert each to ``channels`` on load, as all files are).
     """
 
     def __init__(
@@ -65,8 +87,12 @@ class ImageFolderDataModule(LightningDataModule):
         batch_size: int = 128,
         num_workers: int = 4,
         num_predict: int = 64,
+        mixed_channels: Literal["error", "convert"] = "error",
     ) -> None:
         super().__init__()
+        if mixed_channels not in ("error", "convert"):
+            raise ValueError(f"Expected `mixed_channels` 'error' or 'convert', got {mixed_channels!r}.")
+        self.mixed_channels = mixed_channels
         self.root = Path(root)
         self.image_size, self.real_channels, self.flip = image_size, channels, flip
         self.batch_size, self.num_workers, self.num_predict = batch_size, num_workers, num_predict
@@ -82,6 +108,20 @@ class ImageFolderDataModule(LightningDataModule):
             raise ValueError(
                 f"{self.root} holds {len(self.files)} images, fewer than one batch (batch_size={self.batch_size})."
             )
+        if self.mixed_channels == "error":
+            self._check_uniform_channels()
+
+    def _check_uniform_channels(self) -> None:
+        first: dict[int, Path] = {}
+        for path in self.files:
+            first.setdefault(file_channels(path), path)
+            if len(first) > 1:
+                raise ValueError(
+                    f"{self.root} mixes grayscale and colour images, e.g. {first[1].name} (1 channel) and "
+                    f"{first[3].name} (3 channels); expected one channel count. The model trains on "
+                    f"channels={self.real_channels}: convert the files, or set `--data.init_args.mixed_channels "
+                    f"convert` to convert every image to {self.real_channels} channel(s) on load."
+                )
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(
