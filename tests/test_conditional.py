@@ -13,6 +13,7 @@ from PIL import Image
 from lightning_gan.api import load_generator
 from lightning_gan.cli import main
 from lightning_gan.data.digits import DigitsDataModule, load_digit_labels
+from lightning_gan.export import export
 from lightning_gan.gan import GAN
 from lightning_gan.labels import check_labels
 from lightning_gan.nets.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
@@ -46,7 +47,7 @@ def test_digits_yield_their_labels_on_request() -> None:
 
 def test_the_generator_and_the_projection_discriminator() -> None:
     torch.manual_seed(0)
-    g = ConditionalDCGANGenerator(num_classes=10, latent_dim=8, out_channels=1, ngf=8, image_size=16)
+    g = ConditionalDCGANGenerator(num_classes=10, latent_dim=8, out_channels=1, ngf=8, image_size=16).eval()
     d = ProjectionDiscriminator(num_classes=10, in_channels=1, ndf=8, image_size=16).eval()
     z = torch.randn(4, 8, 1, 1)
     assert g.latent_shape(4) == (4, 8, 1, 1)
@@ -82,9 +83,10 @@ def test_labels_and_networks_that_disagree_fail_at_setup_naming_both() -> None:
         model.generate(None, 2)
 
 
-SMALL = [  # 16 x 16 digits and narrow nets: a real fit of seconds that already draws the requested classes
+SMALL = [  # 16 x 16 digits, narrow nets, G's learning rate up: a fit of seconds that already draws the classes asked
     "--data.init_args.image_size", "16", "--model.generator.init_args.ngf", "16",
-    "--model.discriminator.init_args.ndf", "16", "--trainer.max_epochs", "6",
+    "--model.discriminator.init_args.ndf", "16", "--trainer.max_epochs", "10",
+    "--model.g_optimizer.init_args.lr", "0.0004",
     "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.save_dir", "{root}",
     "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
 ]  # fmt: skip
@@ -103,7 +105,7 @@ def test_a_short_conditional_fit_draws_the_requested_classes(tmp_path: Path) -> 
 
     generator = load_generator(ckpt, device="cpu")
     result = class_accuracy(generator.sample, num_classes=10, image_size=16, per_class=50)
-    assert result["mean"] > 0.5, result  # chance: 0.1
+    assert result["mean"] > 0.4, result  # chance: 0.1; 0.65 measured with these settings
 
     labels = [3, 3, 7, 0]
     first, again = generator.sample(4, seed=1, labels=labels), generator.sample(4, seed=1, labels=torch.tensor(labels))
@@ -120,6 +122,9 @@ def test_a_short_conditional_fit_draws_the_requested_classes(tmp_path: Path) -> 
     assert sorted(p.name for p in out.glob("class_*.png")) == [f"class_{k}.png" for k in range(10)]
     assert len(list((out / "class_4").glob("sample_*.png"))) == 10  # num_predict per class
     assert Image.open(out / "class_4.png").size == (4 * 18 + 2, 3 * 18 + 2)  # 10 images, 4 per row
+
+    with pytest.raises(ValueError, match="exporting a class-conditional generator"):
+        export(ckpt, "torchscript", tmp_path / "g.pt")
 
 
 def test_labels_on_an_unconditional_generator_are_refused(tmp_path: Path) -> None:

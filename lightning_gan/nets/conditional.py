@@ -29,7 +29,8 @@ def _check_num_classes(num_classes: int, owner: str) -> None:
 
 
 class ConditionalDCGANGenerator(DCGANGenerator):
-    """Noise and class to image.
+    """Noise and class to image: DCGAN's generator fed ``[z, e(y)]``, the noise concatenated with a learned
+    embedding of the label (as the conditional GAN of Mirza & Osindero 2014 concatenates ``z`` and ``y``).
 
     Args:
         num_classes: number of classes; labels are ``0 .. num_classes - 1``.
