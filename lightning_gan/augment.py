@@ -26,6 +26,7 @@ augmented images.
 """
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import Tensor, nn
@@ -132,8 +133,8 @@ class DiffAugment(nn.Module):
             "brightness": brightness,
             "saturation": saturation,
             "contrast": contrast,
-            "translation": lambda x: translation(x, self.translation_ratio),
-            "cutout": lambda x: cutout(x, self.cutout_ratio),
+            "translation": partial(translation, ratio=translation_ratio),
+            "cutout": partial(cutout, ratio=cutout_ratio),
         }
         self.transforms: list[tuple[str, Transform]] = [(t, functions[t]) for name in names for t in POLICIES[name]]
 

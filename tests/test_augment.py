@@ -1,8 +1,11 @@
 """DiffAugment: each transform as the reference defines it, one draw per image shared by its channels, gradients
 reach G through it, every D input is augmented in training and none at evaluation."""
 
+import pickle
+
 import pytest
 import torch
+import torch.nn.functional as F
 from lightning.pytorch import Trainer
 
 from lightning_gan.augment import DiffAugment, brightness, contrast, cutout, saturation, translation
@@ -28,12 +31,8 @@ def test_translation_shifts_each_image_whole_by_at_most_an_eighth_with_zero_fill
 def _shifted(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     """Output pixel (r, c) = input pixel (r + dy, c + dx), zeros outside: the reference's definition."""
     _, h, w = image.shape
-    out = torch.zeros_like(image)
-    for r in range(h):
-        for c in range(w):
-            if 0 <= r + dy < h and 0 <= c + dx < w:
-                out[:, r, c] = image[:, r + dy, c + dx]
-    return out
+    padded = F.pad(image, (2, 2, 2, 2))
+    return padded[:, 2 + dy : 2 + dy + h, 2 + dx : 2 + dx + w]
 
 
 def test_cutout_zeros_one_half_side_square_per_image_across_channels() -> None:
@@ -87,6 +86,7 @@ def test_identity_at_evaluation_and_bad_settings_refused() -> None:
     x = torch.rand(4, 3, 8, 8)
     augment = DiffAugment().eval()
     assert augment(x) is x
+    assert pickle.loads(pickle.dumps(augment)).policy == "color,translation,cutout"  # hparams, DDP spawn
     with pytest.raises(ValueError, match="unknown policy"):
         DiffAugment("color,zoom")
     with pytest.raises(ValueError, match="`p`"):
