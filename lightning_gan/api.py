@@ -118,7 +118,10 @@ def load_gan(ckpt_path: str | Path, map_location: str | torch.device = "cpu") ->
         warnings.filterwarnings("ignore", message=r".*is an instance of `nn\.Module`")
         warnings.filterwarnings("ignore", message=r"(?s).*instantiate_classes")
         try:
-            module = GAN.load_from_checkpoint(Path(ckpt_path).expanduser(), map_location=map_location)
+            # Building the networks draws their (then overwritten) initial weights from torch's global RNG: fork it,
+            # so loading a model leaves the caller's random state as it was.
+            with torch.random.fork_rng(devices=[]):
+                module = GAN.load_from_checkpoint(Path(ckpt_path).expanduser(), map_location=map_location)
         except Exception as err:  # e.g. a class_path that no longer imports, weights that no longer fit
             raise ValueError(
                 f"cannot rebuild the GAN of {ckpt_path} from its hyper-parameters and weights: {err}"

@@ -1,7 +1,7 @@
 """``python -m lightning_gan {fit,validate,test,predict} --config configs/<x>.yaml [--key value ...]``.
 
 A LightningCLI over :class:`lightning_gan.gan.GAN` and any LightningDataModule (``data: {class_path, init_args}``),
-with three changes to its defaults, each for a pitfall listed in ``shared/reference/lightning.md``:
+with these changes to its defaults:
 
 - ``parser_mode="omegaconf+"``: ``${...}`` interpolations resolve over the *merged* config, so an override given by a
   later ``--config`` or on the command line reaches every place that interpolates it.
@@ -10,7 +10,9 @@ with three changes to its defaults, each for a pitfall listed in ``shared/refere
   logs the config to the run.
 - ``--ckpt_path`` restores the checkpoint's model hyperparameters over the config files (so the architecture matches
   the weights), but model values given explicitly on the command line win over the checkpoint's (Lightning alone
-  silently replaces them; Lightning PR #21455).
+  silently replaces them; Lightning-AI/pytorch-lightning PR #21455).
+- Every run gets :class:`~lightning_gan.seeding.EpochSeeding` (per-epoch seeding from (seed, rank, epoch), exact
+  resume) and, for local paths, :class:`~lightning_gan.checkpoint.AtomicCheckpointIO`.
 """
 
 import netrc
@@ -22,17 +24,20 @@ from typing import Any
 
 from jsonargparse import Namespace, set_parsing_settings
 from lightning.pytorch import Callback, LightningDataModule, Trainer
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.cli import LightningArgumentParser, SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import OmegaConf
+from typing_extensions import override
 
 import lightning_gan.strategies  # noqa: F401  (registers the `ddp_separate` strategy name)
+from lightning_gan import _compat
 from lightning_gan.callbacks import PredictionWriter, run_directory
 from lightning_gan.checkpoint import AtomicCheckpointIO
 from lightning_gan.gan import GAN
+from lightning_gan.seeding import EpochSeeding
 
 
 class RunConfigCallback(SaveConfigCallback):
@@ -42,6 +47,7 @@ class RunConfigCallback(SaveConfigCallback):
         kwargs.update(save_to_log_dir=False, overwrite=True)
         super().__init__(parser, config, **kwargs)
 
+    @override
     def save_config(self, trainer: Trainer, pl_module: Any, stage: str) -> None:  # rank 0 only
         path = run_directory(trainer) / self.config_filename
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +79,7 @@ with warnings.catch_warnings():
 _SUBCOMMAND_PARSER_KWARGS = {name: {"parser_mode": "omegaconf+"} for name in ("fit", "validate", "test", "predict")}
 
 
-class GANCLI(LightningCLI):
+class GANCLI(_compat.PrivateCLIHooks):
     """The project's LightningCLI; see the module docstring for what differs from Lightning's."""
 
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
@@ -89,8 +95,8 @@ class GANCLI(LightningCLI):
             run=run,
         )
 
-    def _parse_ckpt_path(self) -> None:
-        super()._parse_ckpt_path()
+    @override
+    def after_parse_ckpt_path(self) -> None:
         explicit = _explicit_model_args(self._raw_args)
         subcommand = self.config.get("subcommand")
         if not explicit or not subcommand:
@@ -98,15 +104,20 @@ class GANCLI(LightningCLI):
         ckpt_path = self.config[subcommand].get("ckpt_path")
         if not ckpt_path:
             return
-        updated = self._subcommand_parsers[subcommand].parse_args(explicit, namespace=self.config[subcommand].clone())
+        parser = _compat.subcommand_parser(self, subcommand)
+        updated = parser.parse_args(explicit, namespace=self.config[subcommand].clone())
         self.config[subcommand] = updated
 
+    @override
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # Every subcommand has a prediction writer: `predict ... --prediction_writer.output_dir DIR`.
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
 
+    @override
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
+        if not any(isinstance(c, EpochSeeding) for c in trainer.callbacks):
+            trainer.callbacks.append(EpochSeeding())
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # the default: make its local writes atomic
             trainer.strategy.checkpoint_io = AtomicCheckpointIO()
         overrides = self._explicit_optimizer_args()
@@ -129,16 +140,15 @@ class GANCLI(LightningCLI):
                     out.setdefault(index, {})[param] = config.model[name].init_args[param]
         return out
 
-    def _run_subcommand(self, subcommand: str) -> None:
-        try:
-            super()._run_subcommand(subcommand)
-        finally:
-            # Close the W&B run so that the next job in this process (a notebook, a test) starts its own run
-            # instead of silently appending to this one.
-            for logger in self.trainer.loggers:
-                if isinstance(logger, WandbLogger) and logger._experiment is not None:
-                    logger.experiment.finish()
+    @override
+    def after_run_subcommand(self) -> None:
+        # Close the W&B run so that the next job in this process (a notebook, a test) starts its own run instead of
+        # silently appending to this one.
+        for logger in self.trainer.loggers:
+            if isinstance(logger, WandbLogger) and _compat.wandb_run_started(logger):
+                logger.experiment.finish()
 
+    @override
     def before_instantiate_classes(self) -> None:
         """Without W&B credentials, W&B runs offline (never prompts) and says once how to upload later.
 
@@ -172,6 +182,7 @@ class ExplicitOptimizerArgs(Callback):
     def __init__(self, overrides: dict[int, dict[str, Any]]) -> None:
         self.overrides = overrides
 
+    @override
     def on_train_start(self, trainer: Trainer, pl_module: Any) -> None:
         if trainer.ckpt_path is None:
             return

@@ -18,16 +18,17 @@ A conditional discriminator scores ``cat([condition, sample], dim=1)``, as pix2p
 Step counting: Lightning's ``trainer.global_step`` counts *optimizer* steps, so each batch advances it by
 ``n_critic + 1``. ``trainer.max_steps`` therefore means optimizer steps too: ``max_steps = (n_critic + 1) * batches``.
 The shipped configs budget in epochs; see README, "Step counting".
+
+The engineering around the loop lives elsewhere: per-epoch seeding and its checkpoint state in
+:class:`lightning_gan.seeding.EpochSeeding` (a callback the CLI installs), DDP wrapping in
+:mod:`lightning_gan.strategies`, autocast handling in :mod:`lightning_gan.precision`, the channels-last, compile and
+log-cadence switches in :mod:`lightning_gan.speed`, the setup-time channel check in :mod:`lightning_gan.checks`, and
+every use of Lightning's private API in :mod:`lightning_gan._compat`.
 """
 
 import logging
-import os
-import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningModule
@@ -35,11 +36,16 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torchmetrics import Metric, MetricCollection
+from typing_extensions import override
 
+from lightning_gan import _compat
+from lightning_gan.checks import check_channels
 from lightning_gan.inference import Direct, WholeInput
 from lightning_gan.labels import check_labels, class_inputs
 from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
 from lightning_gan.penalties import GradientPenalty, check_penalties
+from lightning_gan.precision import gradient_scale, outside_autocast, weight_cast_cache
+from lightning_gan.speed import compile_networks, step_logs_due, to_channels_last
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +101,14 @@ class GAN(LightningModule):
             faster in on GPUs with tensor cores and, for some models, on CPUs (``docs/benchmarks_ablation.md``).
             No effect on 1-D (audio) networks.
         compile: ``torch.compile`` G and D in place before training (``nn.Module.compile``: checkpoint keys do not
-            change). Pays off after a one-time compilation of tens of seconds, and not for every model
-            (``docs/benchmarks_ablation.md``). With a loss that has a gradient penalty only G is compiled, because
-            compiled modules do not support the penalty's double backward.
+            change). Pays off after a one-time compilation, and not for every model (``docs/benchmarks_ablation.md``).
+            With a loss that has a gradient penalty only G is compiled, because compiled modules do not support the
+            penalty's double backward.
+
+    Attributes:
+        train_wrappers: training-time wrappers of G and D, by name (``"generator"``, ``"discriminator"``), which the
+            training forwards run through; filled by :class:`~lightning_gan.strategies.SeparateDDPStrategy` (one
+            DDP each), empty otherwise.
     """
 
     def __init__(
@@ -158,11 +169,8 @@ class GAN(LightningModule):
         self.val_input_metrics = collection.clone(prefix="val/input_")
         self.test_input_metrics = collection.clone(prefix="test/input_")
         self._input_baseline_logged = {"val": False, "test": False}
-        self._base_seed: int | None = None
-        self._seeded_epoch: int | None = None
-        # Training-time wrappers of G and D (one DDP each under SeparateDDPStrategy); a plain dict, so they are not
-        # registered as submodules and checkpoints keep the keys of the bare networks.
-        self._wrapped: dict[str, nn.Module] = {}
+        # A plain dict, so the wrappers are not registered as submodules and checkpoints keep the bare networks' keys.
+        self.train_wrappers: dict[str, nn.Module] = {}
 
     # ------------------------------------------------------------------ generation
     @property
@@ -175,8 +183,9 @@ class GAN(LightningModule):
     ) -> Tensor | None:
         """Draw G's noise ``z`` for one batch, or ``None`` when G takes none.
 
-        Noise comes from the global RNG, which :meth:`on_train_epoch_start` reseeds per (seed, rank, epoch): every
-        DDP rank draws different noise, and a resumed run draws the same noise as an uninterrupted one.
+        Noise comes from the global RNG, which :class:`~lightning_gan.seeding.EpochSeeding` reseeds per (seed, rank,
+        epoch) in training: every DDP rank draws different noise, and a resumed run draws the same noise as an
+        uninterrupted one.
         """
         generator = generator if generator is not None else self.generator
         latent_shape = getattr(generator, "latent_shape", None)
@@ -194,7 +203,7 @@ class GAN(LightningModule):
     ) -> Tensor:
         """One forward pass of G (default: the training G, through its DDP wrapper when it has one) on a batch
         shaped as in training; a class-conditional G also gets ``labels`` (:mod:`lightning_gan.labels`)."""
-        call = generator if generator is not None else self._wrapped.get("generator", self.generator)
+        call = generator if generator is not None else self.train_wrappers.get("generator", self.generator)
         generator = generator if generator is not None else self.generator
         if condition is None and batch_size is None:
             raise ValueError("An unconditional generator needs `batch_size`.")
@@ -203,6 +212,7 @@ class GAN(LightningModule):
         inputs = [t for t in (condition, z) if t is not None]
         return call(*inputs, *class_inputs(generator, labels, "generator"))
 
+    @override
     def forward(
         self, condition: Tensor | None = None, batch_size: int | None = None, labels: Tensor | None = None
     ) -> Tensor:
@@ -225,24 +235,6 @@ class GAN(LightningModule):
         call = discriminator if discriminator is not None else self.discriminator
         return call(x, *class_inputs(self.discriminator, labels, "discriminator"))
 
-    def wrap_networks(self, wrap: Callable[[nn.Module], nn.Module] | None) -> None:
-        """Train G and D through their own wrappers, e.g. one ``DistributedDataParallel`` each (``None``: unwrap).
-
-        Used by :class:`~lightning_gan.strategies.SeparateDDPStrategy`. G's wrapper runs G's training forward; D's
-        wrapper runs the D step's forwards, so each backward all-reduces only the network it trains. G's step
-        scores its fake with the bare D: D's parameters are frozen there, and a DDP forward would wait for their
-        gradients. The gradient penalty also uses the bare D; its gradients reach D's parameters in the same
-        backward, which is all DDP's hooks need.
-        """
-        self._wrapped = (
-            {}
-            if wrap is None
-            else {
-                "generator": wrap(self.generator),
-                "discriminator": wrap(self.discriminator),
-            }
-        )
-
     # ------------------------------------------------------------------ training
     def unpack(self, batch: Batch | Tensor) -> tuple[Tensor, Tensor | None]:
         """(real, condition) from a batch dict (``real`` and optional ``condition``) or a bare tensor of reals, in
@@ -254,9 +246,10 @@ class GAN(LightningModule):
         else:
             real, condition = batch["real"], batch.get("condition")
         if self.hparams.channels_last:
-            real, condition = _to_channels_last(real), _to_channels_last(condition)
+            real, condition = to_channels_last(real), to_channels_last(condition)
         return real, condition
 
+    @override
     def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         real, condition = self.unpack(batch)
         labels = batch.get("label") if isinstance(batch, dict) else None
@@ -273,24 +266,10 @@ class GAN(LightningModule):
         logs |= self._generator_step(opt_g, real, fake, condition, labels)
         if self.hparams.scheduler_interval == "step":
             self._step_schedulers()
-        if self._logs_written_this_step():
+        if step_logs_due(self.trainer, self.global_step):  # logging costs even when not written; progress bar too
             shown = {k: logs.pop(k) for k in _PROGRESS_BAR_KEYS if k in logs}
             self.log_dict(shown, prog_bar=True, batch_size=n)
             self.log_dict(logs, batch_size=n)
-
-    def _logs_written_this_step(self) -> bool:
-        """Whether the loggers write this batch's step values (every ``trainer.log_every_n_steps`` batches).
-
-        ``self.log`` does its bookkeeping whether or not the value is written, a fixed cost per call that counts
-        in a small model's step, so the other batches skip it. The progress bar's losses refresh at the
-        same interval. An epoch's last batch and the batch that reaches ``max_steps`` always log, so a run shorter
-        than the interval still reports its final values. Lightning's ``LearningRateMonitor`` asks the same
-        (private) connector.
-        """
-        trainer = self.trainer
-        if trainer.is_last_batch or 0 <= trainer.max_steps <= self.global_step:
-            return True
-        return bool(getattr(getattr(trainer, "_logger_connector", None), "should_update_logs", True))
 
     def _discriminator_step(
         self,
@@ -302,22 +281,23 @@ class GAN(LightningModule):
         d_step: int = 0,
     ) -> dict[str, Any]:
         logs: dict[str, Any] = {}
-        discriminator = self._wrapped.get("discriminator", self.discriminator)
-        with self.toggled_optimizer(opt), _weight_cast_cache(self.device.type):
+        discriminator = self.train_wrappers.get("discriminator", self.discriminator)
+        with self.toggled_optimizer(opt), weight_cast_cache(self.device.type):
             real_scores = self.discriminate(real, condition, discriminator, labels)
             fake_scores = self.discriminate(fake, condition, discriminator, labels)
             adversarial = self.loss.discriminator_loss(real_scores, fake_scores)
             d_loss = self.hparams.discriminator_loss_weight * adversarial
+            scale = gradient_scale(_compat.attached_trainer(self))
 
             def critic(x: Tensor) -> Tensor:
                 return self.discriminate(x, condition, labels=labels)
 
-            penalty = self.loss.penalty(critic, real, fake, self._grad_scale())
+            penalty = self.loss.penalty(critic, real, fake, scale)
             if penalty is not None:
                 d_loss = d_loss + penalty
                 logs["train/gradient_penalty"] = penalty.detach()
             for extra in self.penalties:
-                term = extra(critic, real, fake, self._grad_scale(), d_step)
+                term = extra(critic, real, fake, scale, d_step)
                 if term is not None:
                     d_loss = d_loss + term
                     logs[f"train/penalty_{extra.name}"] = term.detach()
@@ -334,7 +314,7 @@ class GAN(LightningModule):
         self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None, labels: Tensor | None = None
     ) -> dict[str, Any]:
         logs: dict[str, Any] = {}
-        with self.toggled_optimizer(opt):
+        with self.toggled_optimizer(opt):  # the bare D: frozen here, so a DDP wrapper would wait for its gradients
             g_adversarial = self.loss.generator_loss(self.discriminate(fake, condition, labels=labels))
             g_loss = g_adversarial
             logs["train/gen_loss_GAN"] = g_adversarial.detach()
@@ -352,14 +332,8 @@ class GAN(LightningModule):
         return logs
 
     def _update(self, opt: Any, loss: Tensor) -> None:
-        """zero_grad, backward, optimizer step, outside autocast.
-
-        Lightning runs ``training_step`` under its mixed-precision autocast, and under manual optimization our
-        backward passes and optimizer steps are inside it. PyTorch advises against backward passes under autocast
-        (its AMP docs): the backward ops already run in the dtypes autocast chose for their forward ops, and autocast
-        only adds casts, e.g. 13 % of a bf16 SEGAN paper step on the CPU (``docs/benchmarks_cpu_bf16-mixed.md``).
-        """
-        with torch.autocast(self.device.type, enabled=False):
+        """zero_grad, backward, optimizer step; outside Lightning's autocast (:mod:`lightning_gan.precision`)."""
+        with outside_autocast(self.device.type):
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             opt.step()
@@ -377,10 +351,7 @@ class GAN(LightningModule):
             "or set `model.nonfinite_loss: skip` to skip such steps."
         )
 
-    def _grad_scale(self) -> float:
-        scaler = getattr(self.trainer.precision_plugin, "scaler", None) if self._trainer is not None else None
-        return float(scaler.get_scale()) if scaler is not None and scaler.is_enabled() else 1.0
-
+    @override
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Runs after the AMP scaler's unscale_ (Lightning issue #18089): clipping here sees true gradients.
         is_d = optimizer is self._raw_optimizers()[1]
@@ -400,10 +371,12 @@ class GAN(LightningModule):
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             scheduler.step()
 
+    @override
     def on_train_epoch_end(self) -> None:
         if self.hparams.scheduler_interval == "epoch":
             self._step_schedulers()
 
+    @override
     def configure_optimizers(self) -> Any:
         opt_g = self.g_optimizer(self.generator.parameters())
         opt_d = self.d_optimizer(self.discriminator.parameters())
@@ -413,62 +386,25 @@ class GAN(LightningModule):
                 schedulers.append({"scheduler": build(opt), "name": name, "interval": self.hparams.scheduler_interval})
         return [opt_g, opt_d], schedulers
 
-    # ------------------------------------------------------------------ seeding
-    def on_train_epoch_start(self) -> None:
-        if self._seeded_epoch == self.current_epoch:  # seeded by on_load_checkpoint, before the data iterator
-            self._seeded_epoch = None
-            return
-        self._seed_epoch(self.current_epoch)
-
-    def _seed_epoch(self, epoch: int) -> int:
-        """Reseed Python, NumPy and torch from (run seed, rank, epoch); returns the seed.
-
-        ``seed_everything`` gives every DDP rank the same seed, hence the same noise ``z``; this gives each rank its
-        own stream while keeping runs reproducible, and makes an epoch's randomness (data order, noise, dropout)
-        independent of what ran before it, so a run resumed at an epoch boundary continues exactly as an
-        uninterrupted one would.
-        """
-        if self._base_seed is None:
-            self._base_seed = torch.initial_seed() % 2**31
-        seed = (self._base_seed * 1_000_003 + self.global_rank * 7919 + epoch) % 2**32
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
-        return seed
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["lightning_gan"] = {"base_seed": self._base_seed}
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Seed the epoch the run resumes into, as :meth:`on_train_epoch_start` would have.
-
-        Lightning skips that hook for the epoch it resumes into (when the checkpoint was taken at an epoch's end)
-        and builds the epoch's data iterator before any later hook; it also reseeds from ``PL_GLOBAL_SEED`` after
-        its sanity check. So the seed is set here, and ``PL_GLOBAL_SEED`` with it, and that epoch's hook skips it.
-        """
-        self._base_seed = checkpoint.get("lightning_gan", {}).get("base_seed")
-        self._seeded_epoch = int(checkpoint.get("epoch", -1)) + 1
-        os.environ["PL_GLOBAL_SEED"] = str(self._seed_epoch(self._seeded_epoch))
-
     # ------------------------------------------------------------------ setup
+    @override
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        trainer = _compat.attached_trainer(self)
+        datamodule = getattr(trainer, "datamodule", None)  # None without a trainer or when fit got bare loaders
         if datamodule is not None:
             check_channels(datamodule, self.generator, self.discriminator)
             check_labels(datamodule, self.generator, self.discriminator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
-        if self.hparams.compile and stage == "fit" and self.generator._compiled_call_impl is None:
-            self.generator.compile()
-            if type(self.loss).penalty is AdversarialLoss.penalty and not self.penalties:
-                self.discriminator.compile()
-            else:
-                log.info("Compiling G only: the gradient penalty needs a double backward through D.")
+        if self.hparams.compile and stage == "fit":
+            compile_networks(self.generator, self.discriminator, self.loss, penalties=list(self.penalties))
 
     # ------------------------------------------------------------------ evaluation
+    @override
     def validation_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         self._evaluate(batch, "val")
 
+    @override
     def test_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         self._evaluate(batch, "test")
 
@@ -486,13 +422,16 @@ class GAN(LightningModule):
             baseline.update(self.postprocess(condition).float(), target.float())
             self.log_dict(baseline, batch_size=real.shape[0])
 
+    @override
     def on_validation_epoch_end(self) -> None:
         if not self.trainer.sanity_checking:
             self._input_baseline_logged["val"] = self.hparams.log_input_baseline
 
+    @override
     def on_test_epoch_end(self) -> None:
         self._input_baseline_logged["test"] = self.hparams.log_input_baseline
 
+    @override
     def predict_step(self, batch: Batch | Tensor, batch_idx: int) -> dict[str, Any]:
         """Return ``{"output": postprocessed whole outputs, **metadata}``; writers in :mod:`lightning_gan.callbacks`
         turn them into files."""
@@ -506,59 +445,3 @@ class GAN(LightningModule):
             output = self(condition, labels=batch.get("label"))
         extra = {k: v for k, v in batch.items() if k not in ("condition", "real")}
         return {"output": self.postprocess(output), **extra}
-
-
-@contextmanager
-def _weight_cast_cache(device_type: str) -> Iterator[None]:
-    """Under mixed precision, cast D's weights to the low-precision dtype once per D step instead of once per forward.
-
-    Lightning's autocast spans the whole ``training_step`` with its weight-cast cache off, because under manual
-    optimization the weights change inside that region and cached casts would go stale. A D step scores the real
-    batch, the fake batch and (SEGAN) the reference batch with the same weights, so the cache is turned back on for
-    the D step alone and emptied when it ends, after D's optimizer step: 11 % of a bf16 SEGAN paper step on the CPU
-    (``docs/benchmarks_cpu_bf16-mixed.md``). Without autocast this does nothing.
-    """
-    if not torch.is_autocast_enabled(device_type):
-        yield
-        return
-    try:
-        with torch.autocast(device_type, dtype=torch.get_autocast_dtype(device_type), cache_enabled=True):
-            yield
-    finally:
-        torch.clear_autocast_cache()
-
-
-def _to_channels_last(tensor: Tensor | None) -> Tensor | None:
-    if tensor is None or tensor.dim() != 4:
-        return tensor
-    return tensor.contiguous(memory_format=torch.channels_last)
-
-
-def check_channels(datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:
-    """Fail at setup, with both numbers, when the data's channel counts do not match the networks'.
-
-    Uses the optional attributes ``condition_channels`` / ``real_channels`` of the DataModule and ``in_channels`` /
-    ``out_channels`` of the networks; anything missing is not checked.
-    """
-    cond = getattr(datamodule, "condition_channels", None)
-    real = getattr(datamodule, "real_channels", None)
-    checks: list[tuple[str, int | None, str, int | None]] = [
-        ("condition_channels", cond, "generator.in_channels", getattr(generator, "in_channels", None)),
-        ("real_channels", real, "generator.out_channels", getattr(generator, "out_channels", None)),
-    ]
-    if real is not None:
-        expected_d = real + (cond or 0)
-        checks.append(
-            (
-                "(condition + real) channels",
-                expected_d,
-                "discriminator.in_channels",
-                getattr(discriminator, "in_channels", None),
-            )
-        )
-    for data_name, data_value, net_name, net_value in checks:
-        if data_value is not None and net_value is not None and data_value != net_value:
-            raise ValueError(
-                f"The data has {data_name} = {data_value} but the network expects {net_name} = {net_value}. "
-                "Set the networks' channel arguments from the data module's (see the configs' interpolations)."
-            )

@@ -10,17 +10,23 @@ Fabric's DCGAN example does, makes each backward all-reduce only the network it 
 
 from typing import Any
 
-from lightning.pytorch.overrides.distributed import _sync_module_states
 from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
 from typing_extensions import override
+
+from lightning_gan import _compat
 
 
 class SeparateDDPStrategy(DDPStrategy):
     """DDP that wraps the GAN module's generator and discriminator in one ``DistributedDataParallel`` each.
 
-    The LightningModule itself stays unwrapped (Lightning calls its ``training_step`` directly) and must provide
-    ``wrap_networks(wrap)`` (:meth:`lightning_gan.gan.GAN.wrap_networks`). Checkpoints hold the bare networks' keys,
-    so they load with any strategy. Takes :class:`~lightning.pytorch.strategies.DDPStrategy`'s arguments; ``kwargs``
+    The LightningModule itself stays unwrapped (Lightning calls its ``training_step`` directly) and must have
+    ``generator``, ``discriminator`` and a ``train_wrappers`` dict (:class:`lightning_gan.gan.GAN`): this strategy
+    puts the wrappers there, and the module's G forward in training and its D step's forwards run through them, so
+    each backward all-reduces only the network it trains. G's step scores its fake with the bare D: D's parameters
+    are frozen there, and a DDP forward would wait for their gradients. The gradient penalty also uses the bare D;
+    its gradients reach D's parameters in the same backward, which is all DDP's hooks need. A plain dict, so the
+    wrappers are not registered as submodules and checkpoints hold the bare networks' keys: they load with any
+    strategy. Takes :class:`~lightning.pytorch.strategies.DDPStrategy`'s arguments; ``kwargs``
     reach ``DistributedDataParallel`` (``find_unused_parameters`` defaults to ``False`` and is not needed).
     """
 
@@ -32,20 +38,21 @@ class SeparateDDPStrategy(DDPStrategy):
     @override
     def configure_ddp(self) -> None:
         module = self.lightning_module
-        if not hasattr(module, "wrap_networks"):
+        if not hasattr(module, "train_wrappers"):
             raise TypeError(
-                f"SeparateDDPStrategy needs a LightningModule with `wrap_networks(wrap)`, such as "
+                f"SeparateDDPStrategy needs a LightningModule with `train_wrappers`, such as "
                 f"lightning_gan.gan.GAN; got {type(module).__name__}. Use strategy `ddp_find_unused_parameters_true`."
             )
         # DDP broadcasts the states of what it wraps; the rest (EMA copy, loss modules) is broadcast here.
-        _sync_module_states(module)
-        module.wrap_networks(self._setup_model)
+        _compat.sync_module_states(module)
+        wrap = _compat.ddp_wrapper(self)
+        module.train_wrappers = {"generator": wrap(module.generator), "discriminator": wrap(module.discriminator)}
 
     @override
     def teardown(self) -> None:
         module = self.lightning_module
-        if module is not None and hasattr(module, "wrap_networks"):
-            module.wrap_networks(None)
+        if module is not None and hasattr(module, "train_wrappers"):
+            module.train_wrappers = {}
         super().teardown()
 
 

@@ -1,0 +1,115 @@
+"""Every use of Lightning's (and torch's) private API in this package, in one place.
+
+Private names change between releases without a deprecation. Each one used here is reached through this module,
+with no ``getattr(..., default)`` fallback: when a release renames or removes one, the call fails with an
+:class:`AttributeError` that names it (and ``tests/test_compat.py`` fails the same way on the next CI run), instead
+of silently changing behaviour (e.g. logging every step). The names, and why each is needed:
+
+- ``Trainer._logger_connector.should_update_logs``: whether this step's logs are written; Lightning's own
+  ``LearningRateMonitor`` asks it. There is no public equivalent.
+- ``LightningModule._trainer``: the trainer if one is attached; the public ``trainer`` property raises when none is.
+- ``nn.Module._compiled_call_impl``: whether ``nn.Module.compile`` already compiled a module in place.
+- ``LightningCLI._parse_ckpt_path``, ``LightningCLI._run_subcommand``, ``LightningCLI._subcommand_parsers``: the CLI
+  re-applies command-line model values over a checkpoint's hyperparameters, and closes the W&B run after a
+  subcommand (:mod:`lightning_gan.cli`).
+- ``WandbLogger._experiment``: whether a W&B run was started (the public ``experiment`` property starts one).
+- ``lightning.pytorch.overrides.distributed._sync_module_states`` and ``DDPStrategy._setup_model``: broadcast the
+  module's state and wrap one network in ``DistributedDataParallel`` (:mod:`lightning_gan.strategies`).
+- ``lightning.fabric.utilities.cloud_io._is_local_file_protocol``: local path or remote URL
+  (:mod:`lightning_gan.checkpoint`).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import lightning
+from lightning.fabric.utilities import cloud_io
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.overrides import distributed as _distributed
+from lightning.pytorch.strategies import DDPStrategy
+from torch import nn
+
+
+def _require(owner: Any, name: str) -> Any:
+    """``owner.name``, or an AttributeError that says which private attribute this Lightning release lacks."""
+    try:
+        return getattr(owner, name)
+    except AttributeError as missing:
+        what = owner.__name__ if isinstance(owner, type) or hasattr(owner, "__file__") else type(owner).__name__
+        raise AttributeError(
+            f"lightning_gan relies on the private `{what}.{name}`, which Lightning {lightning.__version__} (or this "
+            f"torch) does not have; update lightning_gan/_compat.py for this release."
+        ) from missing
+
+
+def should_update_logs(trainer: Trainer) -> bool:
+    """Whether the loggers write this step's values (every ``trainer.log_every_n_steps`` steps)."""
+    return bool(_require(_require(trainer, "_logger_connector"), "should_update_logs"))
+
+
+def attached_trainer(module: LightningModule) -> Trainer | None:
+    """The trainer ``module`` is attached to, or ``None`` (e.g. a module loaded for inference)."""
+    return _require(module, "_trainer")
+
+
+def is_compiled(module: nn.Module) -> bool:
+    """Whether ``module.compile()`` already compiled ``module`` in place."""
+    return _require(module, "_compiled_call_impl") is not None
+
+
+def wandb_run_started(logger: WandbLogger) -> bool:
+    """Whether ``logger`` started a W&B run (asking ``logger.experiment`` would start one)."""
+    return _require(logger, "_experiment") is not None
+
+
+def subcommand_parser(cli: LightningCLI, subcommand: str) -> Any:
+    """The argument parser of ``subcommand`` (``fit``, ``validate``, ...)."""
+    return _require(cli, "_subcommand_parsers")[subcommand]
+
+
+def sync_module_states(module: nn.Module) -> None:
+    """Broadcast ``module``'s parameters and buffers from rank 0 (what DDP does for the modules it wraps)."""
+    _require(_distributed, "_sync_module_states")(module)
+
+
+def ddp_wrapper(strategy: DDPStrategy) -> Callable[[nn.Module], nn.Module]:
+    """The strategy's function that wraps one module in ``DistributedDataParallel`` with its settings."""
+    return _require(strategy, "_setup_model")
+
+
+def is_local_path(path: Any) -> bool:
+    """Whether ``path`` is on the local filesystem (not an ``s3://``, ``gs://``, ... URL)."""
+    return bool(_require(cloud_io, "_is_local_file_protocol")(path))
+
+
+class PrivateCLIHooks(LightningCLI):
+    """Public-named hooks around the two private ``LightningCLI`` steps the project's CLI extends.
+
+    Subclasses override :meth:`after_parse_ckpt_path` and :meth:`after_run_subcommand` instead of the private
+    methods, so a rename in Lightning breaks here (at import, below) rather than silently skipping the override.
+    """
+
+    def _parse_ckpt_path(self) -> None:
+        super()._parse_ckpt_path()
+        self.after_parse_ckpt_path()
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        try:
+            super()._run_subcommand(subcommand)
+        finally:
+            self.after_run_subcommand()
+
+    def after_parse_ckpt_path(self) -> None:
+        """Runs after Lightning applied ``--ckpt_path``'s hyperparameters to the parsed config."""
+
+    def after_run_subcommand(self) -> None:
+        """Runs after a subcommand (``fit``, ...), whether it finished or raised."""
+
+
+# Overriding a method that no longer exists would silently never run: check the overridden names at import.
+for _name in ("_parse_ckpt_path", "_run_subcommand"):
+    _require(LightningCLI, _name)
+_require(DDPStrategy, "_setup_model")
+del _name
