@@ -90,3 +90,17 @@ def test_checkpoints_load_into_the_same_parametrization_only() -> None:
     torch.testing.assert_close(again.eval()(x), with_sn.eval()(x))
     with pytest.raises(RuntimeError, match=r"parametrizations\.weight\.original"):
         DCGANDiscriminator(1, ndf=8, image_size=16).load_state_dict(state)
+
+
+def test_a_spectrally_normalized_d_fits_through_the_cli_and_its_checkpoint_loads(tmp_path) -> None:
+    from lightning_gan.api import load_gan
+    from lightning_gan.cli import main
+    from tests.conftest import CONFIGS
+
+    main(["fit", "--config", str(CONFIGS / "dcgan_digits.yaml"), "--trainer.default_root_dir", str(tmp_path),
+          "--model.discriminator.init_args.spectral_norm", "true", "--model.generator.init_args.ngf", "4",
+          "--model.discriminator.init_args.ndf", "4", "--trainer.max_epochs", "1", "--trainer.limit_train_batches",
+          "2", "--trainer.logger", "false", "--trainer.enable_progress_bar", "false"])  # fmt: skip
+    (ckpt,) = tmp_path.rglob("last.ckpt")
+    module, _ = load_gan(ckpt)  # rebuilt from the checkpoint's hyper-parameters, with spectral norm
+    assert len(spectrally_normalized(module.discriminator)) == 4
