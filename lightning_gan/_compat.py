@@ -30,6 +30,7 @@ from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.overrides import distributed as _distributed
 from lightning.pytorch.strategies import DDPStrategy
 from torch import nn
+from typing_extensions import override
 
 
 def _require(owner: Any, name: str) -> Any:
@@ -91,10 +92,12 @@ class PrivateCLIHooks(LightningCLI):
     methods, so a rename in Lightning breaks here (at import, below) rather than silently skipping the override.
     """
 
+    @override
     def _parse_ckpt_path(self) -> None:
         super()._parse_ckpt_path()
         self.after_parse_ckpt_path()
 
+    @override
     def _run_subcommand(self, subcommand: str) -> None:
         try:
             super()._run_subcommand(subcommand)

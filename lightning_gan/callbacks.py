@@ -17,6 +17,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
+from typing_extensions import override
 
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import resample, write_wav
@@ -31,8 +32,9 @@ def run_directory(trainer: Trainer) -> Path:
     it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone.
     """
     checkpoint = trainer.checkpoint_callback
-    if checkpoint is not None and getattr(checkpoint, "dirpath", None):
-        return Path(checkpoint.dirpath).parent
+    dirpath = getattr(checkpoint, "dirpath", None)  # ModelCheckpoint's; other Checkpoint classes may lack it
+    if dirpath:
+        return Path(dirpath).parent
     if trainer.loggers:
         logger = trainer.loggers[0]
         save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
@@ -96,14 +98,16 @@ class SampleLogger(Callback):
         self._fixed: dict[str, Any] | None = None
 
     def _collect(self, trainer: Trainer, pl_module: Any) -> dict[str, Any]:
-        loader = _first_loader(trainer.datamodule, ("val_dataloader", "train_dataloader"))
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector
+        loader = _first_loader(datamodule, ("val_dataloader", "train_dataloader"))
         first = next(iter(loader))
         if isinstance(first, Tensor) or "condition" not in first:
             classes = num_classes(pl_module.generator)
             per_class = max(1, self.num_samples // classes) if classes else self.num_samples
             count = per_class * (classes or 1)
             latent_shape = pl_module.generator.latent_shape(count, None)
-            fixed = {"noise": torch.randn(latent_shape, generator=torch.Generator().manual_seed(self.seed))}
+            noise = torch.randn(latent_shape, generator=torch.Generator().manual_seed(self.seed))
+            fixed: dict[str, Any] = {"noise": noise}
             if classes:
                 fixed |= {"labels": torch.arange(classes).repeat_interleave(per_class), "per_row": per_class}
             return fixed
@@ -117,6 +121,7 @@ class SampleLogger(Callback):
                     return items
         return items
 
+    @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         epoch = trainer.current_epoch
         last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
@@ -220,10 +225,12 @@ class PredictionWriter(BasePredictionWriter):
         self.audio_rate = audio_rate
         self._by_class: dict[int, list[Tensor]] = {}
 
+    @override
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if self.output_dir is None:
             self.output_dir = Path(trainer.default_root_dir) / "predictions"
 
+    @override
     def write_on_batch_end(
         self,
         trainer: Trainer,
@@ -255,8 +262,11 @@ class PredictionWriter(BasePredictionWriter):
                     wave = wave[: int(prediction["frames"][i])]
             write_wav(path.with_suffix(".wav"), wave, rate)
 
+    @override
     def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        folder = self.output_dir
+        assert folder is not None  # set in setup
         for label, images in sorted(self._by_class.items()):
             grid = make_grid(torch.stack(images), nrow=int(len(images) ** 0.5 + 0.999))
-            save_image(grid, self.output_dir / f"class_{label}.png")
+            save_image(grid, folder / f"class_{label}.png")
         self._by_class = {}

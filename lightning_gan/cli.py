@@ -116,13 +116,14 @@ class GANCLI(_compat.PrivateCLIHooks):
     @override
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
-        if not any(isinstance(c, EpochSeeding) for c in trainer.callbacks):
-            trainer.callbacks.append(EpochSeeding())
+        callbacks = trainer.callbacks  # type: ignore[attr-defined]  # set by Lightning's callback connector
+        if not any(isinstance(c, EpochSeeding) for c in callbacks):
+            callbacks.append(EpochSeeding())
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # the default: make its local writes atomic
             trainer.strategy.checkpoint_io = AtomicCheckpointIO()
         overrides = self._explicit_optimizer_args()
         if overrides:
-            trainer.callbacks.append(ExplicitOptimizerArgs(overrides))
+            callbacks.append(ExplicitOptimizerArgs(overrides))
         return trainer
 
     def _explicit_optimizer_args(self) -> dict[int, dict[str, Any]]:

@@ -54,10 +54,10 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from lightning_gan.api import ModelInfo, describe, load_gan
+from lightning_gan.description import ModelInfo, describe
 from lightning_gan.gan import GAN
-from lightning_gan.inference import Direct, OverlapAdd, PadToMultiple, ResizeTo
 from lightning_gan.labels import num_classes
+from lightning_gan.loading import load_gan
 
 Format = Literal["onnx", "torchscript"]
 FORMATS: tuple[str, ...] = ("onnx", "torchscript")
@@ -84,7 +84,8 @@ def _example_inputs(generator: nn.Module, info: ModelInfo) -> dict[str, Tensor]:
         if info.example_size is None:
             raise ValueError(f"cannot tell which input size {info.generator} takes: the checkpoint records none")
         spatial = (info.example_size,) * (2 if info.modality == "image" else 1)
-        condition = torch.randn((EXAMPLE_BATCH, info.condition_channels, *spatial), generator=gen)
+        channels = int(info.condition_channels or 0)  # set for every conditional generator
+        condition = torch.randn((EXAMPLE_BATCH, channels, *spatial), generator=gen)
         inputs["condition"] = condition
     latent_shape = getattr(generator, "latent_shape", None)
     shape = latent_shape(EXAMPLE_BATCH, condition) if latent_shape is not None else None
@@ -123,35 +124,9 @@ def _shape(tensor: Tensor, axes: dict[int, str]) -> list[int | str]:
     return [axes.get(i, int(d)) for i, d in enumerate(tensor.shape)]
 
 
-def _whole_input(module: GAN) -> dict[str, Any]:
-    strategy = module.inference
-    settings = {k: v for k, v in vars(strategy).items() if isinstance(v, int | float | str | bool)}
-    return {"strategy": f"{type(strategy).__module__}.{type(strategy).__qualname__}", **settings}
-
-
-def _strategy_words(module: GAN) -> str:
-    """How lightning_gan feeds whole inputs to G, in words (``whole_input`` has the settings)."""
-    strategy = module.inference
-    if isinstance(strategy, PadToMultiple):
-        return (
-            f"pads H and W to multiples of {strategy.multiple} ({strategy.mode}, centred), runs G, crops the output "
-            "back to the input's size"
-        )
-    if isinstance(strategy, ResizeTo):
-        return f"resizes to {strategy.size} x {strategy.size} (bicubic), runs G, resizes the output back"
-    if isinstance(strategy, OverlapAdd):
-        return (
-            f"zero-pads, cuts {strategy.window}-sample windows every {strategy.hop} samples, runs G on them and "
-            "overlap-adds the outputs with a sin**2 cross-fade, trimmed to the input's length"
-        )
-    if isinstance(strategy, Direct):
-        return "runs G on the input as it is"
-    return f"{type(strategy).__name__} (see whole_input)"
-
-
 def _words(module: GAN, info: ModelInfo) -> tuple[str, str]:
     """(preprocess, postprocess) in words."""
-    policy = _strategy_words(module)
+    policy = module.inference.describe().words
     if info.modality == "image":
         if info.conditional:
             mode = "grayscale (ITU-R 601-2 luma)" if info.condition_channels == 1 else "RGB"
@@ -182,11 +157,12 @@ def metadata(
     **provenance: Any,
 ) -> dict[str, Any]:
     """The description stored in the exported file and its ``FILE.json`` (see the module docstring)."""
-    whole_input = _whole_input(module)
+    strategy = module.inference.describe()
+    whole_input = {"strategy": strategy.strategy, **strategy.settings}
     preprocess, postprocess = _words(module, info)
 
     def entry(name: str, tensor: Tensor) -> dict[str, Any]:
-        described = {"name": name, "shape": _shape(tensor, axes[name]), "dtype": "float32"}
+        described: dict[str, Any] = {"name": name, "shape": _shape(tensor, axes[name]), "dtype": "float32"}
         described["dynamic_axes"] = {str(i): n for i, n in axes[name].items()}
         if name != "z":
             described["value_range"] = [-1.0, 1.0]

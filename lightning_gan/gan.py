@@ -207,7 +207,7 @@ class GAN(LightningModule):
         generator = generator if generator is not None else self.generator
         if condition is None and batch_size is None:
             raise ValueError("An unconditional generator needs `batch_size`.")
-        n = condition.shape[0] if condition is not None else batch_size
+        n = condition.shape[0] if condition is not None else int(batch_size)  # type: ignore[arg-type]
         z = self.sample_noise(n, condition, generator)
         inputs = [t for t in (condition, z) if t is not None]
         return call(*inputs, *class_inputs(generator, labels, "generator"))
@@ -236,6 +236,12 @@ class GAN(LightningModule):
         return call(x, *class_inputs(self.discriminator, labels, "discriminator"))
 
     # ------------------------------------------------------------------ training
+    @property
+    @override
+    def hparams(self) -> Any:
+        """The constructor's arguments by name (``self.hparams.n_critic``); typed ``Any`` as their values vary."""
+        return super().hparams
+
     def unpack(self, batch: Batch | Tensor) -> tuple[Tensor, Tensor | None]:
         """(real, condition) from a batch dict (``real`` and optional ``condition``) or a bare tensor of reals, in
         channels-last memory format when ``channels_last`` is set."""
@@ -246,14 +252,14 @@ class GAN(LightningModule):
         else:
             real, condition = batch["real"], batch.get("condition")
         if self.hparams.channels_last:
-            real, condition = to_channels_last(real), to_channels_last(condition)
+            return to_channels_last(real), to_channels_last(condition)  # type: ignore[return-value]
         return real, condition
 
     @override
     def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         real, condition = self.unpack(batch)
         labels = batch.get("label") if isinstance(batch, dict) else None
-        opt_g, opt_d = self.optimizers()
+        opt_g, opt_d = self.optimizers()  # type: ignore[attr-defined]  # two optimizers: a list
         n, n_critic = real.shape[0], self.hparams.n_critic
         for i in range(n_critic):
             if i == n_critic - 1:
@@ -362,14 +368,14 @@ class GAN(LightningModule):
             )
 
     def _raw_optimizers(self) -> list[torch.optim.Optimizer]:
-        return [opt.optimizer for opt in self.optimizers()]
+        return [opt.optimizer for opt in self.optimizers()]  # type: ignore[union-attr]  # two: a list
 
     def _step_schedulers(self) -> None:
         schedulers = self.lr_schedulers()
         if schedulers is None:
             return
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
-            scheduler.step()
+            scheduler.step()  # type: ignore[call-arg]  # not ReduceLROnPlateau, which needs a metric
 
     @override
     def on_train_epoch_end(self) -> None:

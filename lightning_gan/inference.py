@@ -11,15 +11,21 @@ count may differ); a :class:`WholeInput` strategy decides how to get from the wh
 - :class:`ResizeTo`: resize images to the training size, generate, resize back (what pix2pix's ``--preprocess
   resize`` test path amounts to; loses detail on large images).
 - :class:`OverlapAdd`: cut audio into overlapping windows, generate in mini-batches, cross-fade them back.
+
+Each strategy states its own facts in :meth:`WholeInput.describe` (its settings, the modality it handles, the input
+size it runs G at, and the policy in words), which :mod:`lightning_gan.description` and :mod:`lightning_gan.export`
+read instead of inspecting the strategy's type.
 """
 
 import math
 from collections.abc import Callable
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from typing_extensions import override
 
 Generate = Callable[[Tensor], Tensor]
 
@@ -29,11 +35,42 @@ def _check_images(condition: Tensor, owner: str) -> None:
         raise ValueError(f"{owner} expected images of shape N x C x H x W, got {tuple(condition.shape)}.")
 
 
+@dataclass(frozen=True)
+class StrategyInfo:
+    """What a :class:`WholeInput` strategy does, as :meth:`WholeInput.describe` states it.
+
+    Attributes:
+        strategy: the strategy's class path.
+        settings: its constructor settings (plain values), as stored beside exported models.
+        modality: ``"image"`` or ``"audio"`` when the strategy handles only one; ``None``: any.
+        example_size: an input size it runs G at (the window, the resize side, the pad multiple); ``None``: any.
+        words: the policy in words, completing "for inputs of any size lightning_gan ...".
+    """
+
+    strategy: str
+    settings: dict[str, Any]
+    modality: Literal["image", "audio"] | None
+    example_size: int | None
+    words: str
+
+
 class WholeInput:
-    """Strategy interface: ``strategy(generate, condition) -> output`` for a whole (any-size) ``condition``."""
+    """Strategy interface: ``strategy(generate, condition) -> output`` for a whole (any-size) ``condition``.
+
+    Subclasses override :meth:`describe` (the default knows only their settings).
+    """
 
     def __call__(self, generate: Generate, condition: Tensor) -> Tensor:
         raise NotImplementedError
+
+    def describe(self) -> StrategyInfo:
+        """This strategy's facts; see :class:`StrategyInfo`."""
+        return self._info(None, None, f"{type(self).__name__} (see whole_input)")
+
+    def _info(self, modality: Literal["image", "audio"] | None, example_size: int | None, words: str) -> StrategyInfo:
+        settings = {k: v for k, v in vars(self).items() if isinstance(v, int | float | str | bool)}
+        path = f"{type(self).__module__}.{type(self).__qualname__}"
+        return StrategyInfo(path, settings, modality, example_size, words)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
@@ -45,6 +82,10 @@ class Direct(WholeInput):
 
     def __call__(self, generate: Generate, condition: Tensor) -> Tensor:
         return generate(condition)
+
+    @override
+    def describe(self) -> StrategyInfo:
+        return self._info(None, None, "runs G on the input as it is")
 
 
 class PadToMultiple(WholeInput):
@@ -80,6 +121,14 @@ class PadToMultiple(WholeInput):
             mode = "replicate"
         pad = (before, after, 0, 0) if dim == -1 else (0, 0, before, after)
         return F.pad(x, pad, mode=mode) if mode != "constant" else F.pad(x, pad, value=0.0)
+
+    @override
+    def describe(self) -> StrategyInfo:
+        words = (
+            f"pads H and W to multiples of {self.multiple} ({self.mode}, centred), runs G, crops the output back to "
+            "the input's size"
+        )
+        return self._info("image", self.multiple, words)
 
     def __call__(self, generate: Generate, condition: Tensor) -> Tensor:
         _check_images(condition, "PadToMultiple")
@@ -124,6 +173,11 @@ class ResizeTo(WholeInput):
         shrink = height < x.shape[-2] or width < x.shape[-1]
         return F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False, antialias=shrink)
 
+    @override
+    def describe(self) -> StrategyInfo:
+        words = f"resizes to {self.size} x {self.size} (bicubic), runs G, resizes the output back"
+        return self._info("image", self.size, words)
+
     def __call__(self, generate: Generate, condition: Tensor) -> Tensor:
         _check_images(condition, "ResizeTo")
         height, width = condition.shape[-2:]
@@ -141,13 +195,13 @@ class OverlapAdd(WholeInput):
        the first and last included. A signal shorter than one window becomes at least one zero-padded window.
     2. Cut windows every ``hop`` samples and run ``generate`` on at most ``batch_size`` of them at a time (windows of
        all N inputs together), which bounds memory for long files (santi-pdp/segan issue #38 and PR #7,
-       ``segan.md`` section 6, item 4).
+       ``docs/references.md``, "SEGAN: data and inference").
     3. Cross-fade: each output window is weighted by ``w[n] = sin(pi * (n + 1/2) / window)**2`` (a Hann window
        shifted by half a sample, strictly positive) and the weighted sum is divided by the summed weights, so the
        weights sum to exactly 1 at every sample for any hop, edges included. At ``hop = window / 2`` the window is
        already COLA (``sin**2 + cos**2 = 1``). Neighbouring windows therefore blend smoothly instead of meeting at a
-       seam every window as in the reference's non-overlapping concatenation (``segan.md`` section 3.4);
-       ``hop = window`` reproduces that concatenation exactly.
+       seam every window as in the reference's non-overlapping concatenation
+       (santi-pdp/segan c88a08d ``model.py`` ``clean``); ``hop = window`` reproduces that concatenation exactly.
     4. Trim the padding: the output has the input's length ``T``.
 
     The sums run in float64 (float32 on MPS, which has no float64), so an identity generator gives back its input
@@ -174,6 +228,14 @@ class OverlapAdd(WholeInput):
         self.window = window
         self.hop = hop
         self.batch_size = batch_size
+
+    @override
+    def describe(self) -> StrategyInfo:
+        words = (
+            f"zero-pads, cuts {self.window}-sample windows every {self.hop} samples, runs G on them and "
+            "overlap-adds the outputs with a sin**2 cross-fade, trimmed to the input's length"
+        )
+        return self._info("audio", self.window, words)
 
     def weights(self, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None) -> Tensor:
         """The synthesis window ``sin(pi * (n + 1/2) / window)**2``, n = 0 ... window - 1."""

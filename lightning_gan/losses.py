@@ -125,7 +125,7 @@ class LeastSquaresLoss(AdversarialLoss):
         L_G = \\tfrac12 \\overline{(D(G(z)) - a)^2}
 
     The 1/2 factors follow the LSGAN paper; SEGAN's TF code omits them, which halves the L1 weight relative to the
-    adversarial term (see ``shared/reference/segan.md`` section 2).
+    adversarial term (santi-pdp/segan c88a08d ``model.py``; deNsuh/segan-pytorch 938b6c8 keeps them).
 
     Args:
         real_label: target ``a`` for real samples (and the generator's target).

@@ -1,8 +1,8 @@
 """SEGAN's virtual batch norm reference batch, drawn from the data and handed to the discriminator.
 
 Virtual batch norm (Salimans et al. 2016, section 3.4) normalises each discriminator batch with statistics mixed
-from a *reference batch*. Which batch that is differs between the references (``shared/reference/segan.md``
-sections 1.2, 1.3 and 6.7):
+from a *reference batch*. Which batch that is differs between the references (``docs/references.md``,
+"SEGAN: networks and parameter counts"):
 
 - the authors' TF code recomputes it at every step from the current real (clean, noisy) batch, in the same graph;
 - deNsuh's PyTorch port draws ``batch_size`` real training slices once, before training, and keeps them fixed.
@@ -18,6 +18,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor
+from typing_extensions import override
 
 
 def discriminator_input(condition: Tensor, sample: Tensor) -> Tensor:
@@ -40,14 +41,14 @@ class VirtualBatchNormReference(Callback):
     ``--ckpt_path`` keeps the checkpoint's reference and draws nothing, unless ``redraw_on_resume`` is set.
 
     Args:
-        size: reference batch size; 100, TF's per-GPU batch (``train_segan.sh`` ``--batch_size 100``, segan.md
-            section 2), which is also deNsuh's choice of "one batch". It sets how much a live batch moves the
+        size: reference batch size; 100, TF's per-GPU batch (``train_segan.sh`` ``--batch_size 100``, santi-pdp/segan
+            c88a08d), which is also deNsuh's choice of "one batch". It sets how much a live batch moves the
             statistics (its weight is ``1 / (size + 1)``).
         seed: seed of the draw; the same on every rank and every resume.
         every_n_steps: ``None`` (default): the fixed batch drawn at fit start (deNsuh). ``n``: instead, before every
             ``n``-th training batch of an epoch (the first included), take the reference from that real batch
-            (``1`` is the TF choice, segan.md section 1.2). Under DDP the wrapper broadcasts buffers from rank 0
-            before every training step, so all ranks then use rank 0's batch.
+            (``1`` is the TF choice, santi-pdp/segan c88a08d ``model.py``). Under DDP the wrapper broadcasts
+            buffers from rank 0 before every training step, so all ranks then use rank 0's batch.
         redraw_on_resume: draw a new fixed reference at fit start even when the resumed checkpoint already has one.
 
     Raises:
@@ -85,6 +86,7 @@ class VirtualBatchNormReference(Callback):
         set_reference(x)
         return True
 
+    @override
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.every_n_steps is not None:
             return  # drawn from the live batches instead
@@ -92,7 +94,7 @@ class VirtualBatchNormReference(Callback):
         if resumed and not self.redraw_on_resume:
             rank_zero_info("VirtualBatchNormReference: keeping the reference statistics of the checkpoint.")
             return
-        datamodule = trainer.datamodule
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector
         draw = getattr(datamodule, "reference_batch", None)
         if draw is None:
             raise ValueError(
@@ -103,6 +105,7 @@ class VirtualBatchNormReference(Callback):
             )
         self._set(pl_module, draw(self.size, self.seed))
 
+    @override
     def on_train_batch_start(self, trainer: Trainer, pl_module: LightningModule, batch: Any, batch_idx: int) -> None:
         if self.every_n_steps is not None and batch_idx % self.every_n_steps == 0:
             self._set(pl_module, batch)

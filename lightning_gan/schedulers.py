@@ -5,8 +5,10 @@ argument, so a schedule that torch expresses as a ``LambdaLR`` with a Python lam
 ``SequentialLR`` of other schedulers cannot be written in a config. The classes here take plain numbers instead.
 """
 
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
+from typing_extensions import override
 
 
 class LinearDecay(LRScheduler):
@@ -45,7 +47,8 @@ class LinearDecay(LRScheduler):
         """The multiplier of the base rate in epoch ``epoch`` (counted from 0)."""
         return max(0.0, 1.0 - max(0, epoch + 1 - self.constant_epochs) / (self.decay_epochs + 1))
 
-    def get_lr(self) -> list[float]:
+    @override
+    def get_lr(self) -> list[float | Tensor]:  # LRScheduler's type; the rates here are floats
         return [base * self.factor(self.last_epoch) for base in self.base_lrs]
 
 

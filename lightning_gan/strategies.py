@@ -37,7 +37,7 @@ class SeparateDDPStrategy(DDPStrategy):
 
     @override
     def configure_ddp(self) -> None:
-        module = self.lightning_module
+        module: Any = self.lightning_module  # duck-typed: generator, discriminator, train_wrappers
         if not hasattr(module, "train_wrappers"):
             raise TypeError(
                 f"SeparateDDPStrategy needs a LightningModule with `train_wrappers`, such as "
@@ -50,7 +50,7 @@ class SeparateDDPStrategy(DDPStrategy):
 
     @override
     def teardown(self) -> None:
-        module = self.lightning_module
+        module: Any = self.lightning_module
         if module is not None and hasattr(module, "train_wrappers"):
             module.train_wrappers = {}
         super().teardown()

@@ -10,9 +10,14 @@ For each configuration (``--only`` picks some; default all) this measures, in on
   objects, optimizers and update order as ``GAN.training_step``: one G forward reused, a D step with D trainable
   and G frozen, then a G step with D frozen. Both use the speed switches the family's shipped config turns on
   (``Family.shipped``: fused Adam for DCGAN and pix2pix, channels_last for DCGAN).
-- The two alternate in blocks inside the same ``fit``: ``--warmup`` Lightning batches, ``--warmup`` plain steps,
-  then blocks of ``--block`` Lightning batches and ``--block`` plain steps, so a change in machine load hits both.
-  Reported: the median over ``--steps`` measured steps each.
+- **reference** (pix2pix): the update of junyanz/pytorch-CycleGAN-and-pix2pix (its layer list, unfused Adam, its
+  update order), written by us in ``scripts/reference_pix2pix.py``, with its own networks of the same sizes.
+- They alternate in blocks inside the same ``fit``: ``--warmup`` Lightning batches, ``--warmup`` plain steps (and
+  reference steps), then blocks of ``--block`` of each, so a change in machine load hits all of them. Reported: the
+  median over ``--steps`` measured steps each, and same-run ratios. ``tests/test_benchmark_parity.py`` checks that
+  the plain loop and ``GAN.training_step`` compute the same step. The families are the shipped configs, built
+  through ``lightning_gan.cli.main([...], run=False)``; only the batch size, the bundled data and the smoke-test
+  scale are overridden.
 - **data**: the family's DataModule alone on the bundled data (``data/pix2pix_demo``, ``data/speech_demo``, the
   scikit-learn digits), iterating its train dataloader at the configured ``num_workers``.
 - **FLOP/step**: one training step (forward and backward of both networks) under
@@ -24,11 +29,12 @@ Each configuration runs in a fresh subprocess (this script with ``--only NAME --
 
 Usage::
 
-    python scripts/benchmark.py                          # everything, writes docs/benchmarks.md
-    python scripts/benchmark.py --only pix2pix_b1 dcgan --no-write
+    python scripts/benchmark.py                          # everything, printed only
+    python scripts/benchmark.py --write                  # everything, and writes docs/benchmarks.md
+    python scripts/benchmark.py --only pix2pix_b1 dcgan
     python scripts/benchmark.py --only segan_paper --paper-steps 5
-    python scripts/benchmark.py --only dcgan --scale 0.1 --steps 200 --no-data --no-write   # fixed overhead/batch
-    python scripts/benchmark.py --accelerator cuda --precision 16-mixed --steps 50   # docs/benchmarks_cuda_16-mixed.md
+    python scripts/benchmark.py --only dcgan --scale 0.1 --steps 200 --no-data   # fixed overhead/batch
+    python scripts/benchmark.py --accelerator cuda --precision 16-mixed --steps 50 --write  # benchmarks_cuda_16-mixed
     python scripts/benchmark.py --ablate --only dcgan --output /tmp/ablate.md    # cheap-wins ablation (below)
     python scripts/benchmark.py --ablate --only pix2pix_b1 --variants channels_last compile --steps 20
 
@@ -40,14 +46,13 @@ listed as not measured). See :func:`ablate_config` for how the timing is kept fa
 given (never ``docs/benchmarks.md`` by default).
 
 Targets (issue "Performance: benchmark every family against a plain PyTorch loop"): Lightning overhead <= 2 % of
-the step; data >= 10x faster than training; pix2pix batch 1 >= 1.3x the reference's 0.92 it/s
-(``shared/reference/pix2pix.md`` section 9).
+the step; data >= 10x faster than training; pix2pix batch 1 >= 1.3x the reference's 0.92 it/s (the update of
+junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba timed alone on this kind of machine, not in this run).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import datetime
 import functools
@@ -63,21 +68,19 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from lightning_gan.losses import AdversarialLoss, LeastSquaresLoss, NonSaturatingLoss  # noqa: E402
+for _path in (str(ROOT), str(Path(__file__).resolve().parent)):  # lightning_gan, and the benchmark's own modules
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 JSON_PREFIX = "BENCH_JSON "
 DEFAULT_OUTPUT = str(ROOT / "docs" / "benchmarks.md")
@@ -86,340 +89,39 @@ COLUMNS = (
     "Lightning samples/s",
     "plain samples/s",
     "Lightning overhead %",
+    "reference samples/s (ours / reference)",
     "data samples/s",
     "FLOP/step",
     "fraction of floor",
     "peak RSS",
 )
 
-OptimizerFactory = Callable[[Any], torch.optim.Optimizer]
+from benchmark_families import CONFIGS, Config, build_family  # noqa: E402
+from benchmark_loops import (  # noqa: E402
+    Family,
+    LoopOptions,
+    PlainLoop,
+    Run,
+    _SameBatch,
+)
 
-
-@dataclass
-class Family:
-    """Everything one benchmark configuration needs, built fresh (seeded) per run.
-
-    Attributes:
-        generator, discriminator: the networks, as the family's config builds them.
-        loss: the adversarial loss strategy.
-        g_optimizer, d_optimizer: optimizer factories taking parameters, as the config's.
-        reconstruction_weight, discriminator_loss_weight: as ``GAN``'s arguments of the same names.
-        batch: one fixed training batch (``{"real": ...}`` plus ``"condition"`` when paired).
-        datamodule: builds the family's DataModule on bundled data, or ``None`` to skip the data benchmark.
-        shipped: the speed switches its shipped config turns on (fused Adam, channels_last), which the main
-            benchmark's Lightning and plain loops both use; the ablation's baseline ignores them.
-    """
-
-    generator: nn.Module
-    discriminator: nn.Module
-    loss: AdversarialLoss
-    g_optimizer: OptimizerFactory
-    d_optimizer: OptimizerFactory
-    batch: dict[str, Tensor]
-    reconstruction_weight: float = 0.0
-    discriminator_loss_weight: float = 1.0
-    datamodule: Callable[[], Any] | None = None
-    shipped: LoopOptions = field(default_factory=lambda: LoopOptions())
-
-
-@dataclass(frozen=True)
-class Config:
-    """A named benchmark configuration: ``build(scale)`` returns its :class:`Family`; ``scale`` < 1 shrinks it for
-    smoke tests (channels and sizes), 1 is the real size."""
-
-    name: str
-    description: str
-    batch_size: int
-    build: Callable[[float], Family] = field(repr=False)
-    slow: bool = False
-    step_multiplier: int = 1  # measure --steps x this: short steps need more of them for a stable median
-
-
-def _adam(lr: float = 2e-4) -> OptimizerFactory:
-    return functools.partial(torch.optim.Adam, lr=lr, betas=(0.5, 0.999))  # Radford et al. 2016; pix2pix reference
-
-
-def _rmsprop(lr: float) -> OptimizerFactory:
-    return functools.partial(torch.optim.RMSprop, lr=lr, alpha=0.9)  # SEGAN: TF RMSProp decay 0.9
-
-
-def _images(n: int, channels: int, size: int) -> Tensor:
-    return torch.rand(n, channels, size, size) * 2 - 1
-
-
-def _dcgan(batch_size: int, scale: float) -> Family:
-    from lightning_gan.data.digits import DigitsDataModule
-    from lightning_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
-
-    size, width = (32, 32) if scale >= 1 else (8, 4)
-    return Family(  # configs/dcgan_digits.yaml
-        generator=DCGANGenerator(latent_dim=100, out_channels=1, ngf=width, image_size=size),
-        discriminator=DCGANDiscriminator(in_channels=1, ndf=width, image_size=size),
-        loss=NonSaturatingLoss(),
-        g_optimizer=_adam(),
-        d_optimizer=_adam(),
-        batch={"real": _images(batch_size, 1, size)},
-        datamodule=lambda: DigitsDataModule(image_size=size, batch_size=batch_size),
-        shipped=LoopOptions(channels_last=True, fused=True),
-    )
-
-
-def _pix2pix(batch_size: int, scale: float) -> Family:
-    from lightning_gan.data.paired_images import PairedImageDataModule
-    from lightning_gan.nets.pix2pix import PatchGANDiscriminator, UnetGenerator
-
-    size, width, downs, workers = (256, 64, 8, 4) if scale >= 1 else (32, 4, 5, 0)
-    return Family(  # configs/pix2pix_facades.yaml: unet_256 + 70x70 PatchGAN, vanilla GAN, L1 x 100, D loss x 0.5
-        generator=UnetGenerator(3, 3, num_downs=downs, ngf=width, norm="batch", dropout=True),
-        discriminator=PatchGANDiscriminator(in_channels=6, ndf=width, n_layers=3, norm="batch"),
-        loss=NonSaturatingLoss(),
-        g_optimizer=_adam(),
-        d_optimizer=_adam(),
-        batch={"condition": _images(batch_size, 3, size), "real": _images(batch_size, 3, size)},
-        reconstruction_weight=100.0,
-        discriminator_loss_weight=0.5,
-        datamodule=lambda: PairedImageDataModule(
-            str(ROOT / "data" / "pix2pix_demo"),
-            direction="BtoA",
-            load_size=size + size // 8 if scale < 1 else 286,
-            crop_size=size,
-            batch_size=batch_size,
-            num_workers=workers,  # reference --num_threads 4
-            pin_memory=False,
-        ),
-        shipped=LoopOptions(fused=True),
-    )
-
-
-def _segan(batch_size: int, scale: float, paper: bool) -> Family:
-    from lightning_gan.data.speech import NoisyCleanSpeechDataModule
-    from lightning_gan.nets.segan import PAPER_CHANNELS, SEGANDiscriminator, SEGANGenerator
-
-    if scale < 1:
-        channels, kernel, window = (4, 8, 8), 5, 512
-    elif paper:  # configs/segan_voicebank.yaml
-        channels, kernel, window = tuple(PAPER_CHANNELS), 31, 16384
-    else:  # configs/segan_demo.yaml
-        channels, kernel, window = (16, 32, 32, 64, 64, 128), 15, 4096
-    lr = 2e-4 if paper else 1e-3
-    return Family(
-        generator=SEGANGenerator(channels, kernel_size=kernel, latent=True, bias=True),
-        discriminator=SEGANDiscriminator(2, channels, kernel_size=kernel, negative_slope=0.3, bias=True, window=window),
-        loss=LeastSquaresLoss(),
-        g_optimizer=_rmsprop(lr),
-        d_optimizer=_rmsprop(lr),
-        batch={
-            "condition": torch.rand(batch_size, 1, window) * 2 - 1,
-            "real": torch.rand(batch_size, 1, window) * 2 - 1,
-        },
-        reconstruction_weight=100.0,
-        datamodule=lambda: NoisyCleanSpeechDataModule(
-            str(ROOT / "data" / "speech_demo"),
-            window=window,
-            hop=window // 2,
-            val_speakers=("p005",),
-            batch_size=batch_size,
-            num_workers=0,  # configs/segan_demo.yaml
-            pin_memory=False,
-            cache_dir=None,
-        ),
-    )
-
-
-CONFIGS: dict[str, Config] = {
-    c.name: c
-    for c in (
-        Config(
-            "dcgan",
-            "DCGAN digits quickstart, 32x32, ngf/ndf 32, batch 64",
-            64,
-            functools.partial(_dcgan, 64),
-            step_multiplier=5,
-        ),
-        Config("pix2pix_b1", "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 1", 1, functools.partial(_pix2pix, 1)),
-        Config("pix2pix_b4", "pix2pix unet_256 + 70x70 PatchGAN, 256x256, batch 4", 4, functools.partial(_pix2pix, 4)),
-        Config(
-            "segan_small",
-            "SEGAN demo nets (6 layers, k15), window 4096, batch 16",
-            16,
-            functools.partial(_segan, 16, paper=False),
-        ),
-        Config(
-            "segan_paper",
-            "SEGAN paper nets (11 layers, k31), window 16384, batch 4",
-            4,
-            functools.partial(_segan, 4, paper=True),
-            slow=True,
-        ),
-    )
-}
-
-
-# ---------------------------------------------------------------------------------------------------- plain loop
-def _set_requires_grad(module: nn.Module, flag: bool) -> None:
-    for p in module.parameters():
-        p.requires_grad_(flag)
-
-
-@dataclass(frozen=True)
-class LoopOptions:
-    """Switches of :class:`PlainLoop`; the defaults are what ``GAN.training_step`` does (the ablation's baseline).
-
-    Attributes:
-        channels_last: networks and 4-D inputs in ``torch.channels_last`` (images only).
-        foreach, fused: passed to the optimizer factory when not ``None``. ``None`` keeps torch's default, which on
-            CPU is the single-tensor for-loop: torch defaults to ``foreach`` only for CUDA/XPU/MTIA parameters.
-        set_to_none: ``zero_grad(set_to_none=...)``.
-        freeze_d_in_g_step: D's parameters ``requires_grad=False`` during G's step, so G's backward skips D's weight
-            gradients (``toggled_optimizer`` does this in ``GAN``).
-        reuse_fake: one G forward per batch, reused by D's step (detached) and G's step; ``False``: D's step gets a
-            ``no_grad`` forward and G's step a second forward with a graph.
-        compile: ``torch.compile`` G and D with this backend (``"inductor"``, the default one; ``"eager"`` only
-            traces, for tests); ``None``: eager PyTorch.
-    """
-
-    channels_last: bool = False
-    foreach: bool | None = None
-    fused: bool | None = None
-    set_to_none: bool = True
-    freeze_d_in_g_step: bool = True
-    reuse_fake: bool = True
-    compile: str | None = None
-
-    def optimizer_kwargs(self) -> dict[str, bool]:
-        return {k: v for k, v in (("foreach", self.foreach), ("fused", self.fused)) if v is not None}
-
-
-@dataclass(frozen=True)
-class Run:
-    """Where and in which precision a benchmark trains: the Lightning ``Trainer``'s ``accelerator`` (``"cpu"`` or
-    ``"cuda"``) and ``precision`` (``"32-true"``, ``"bf16-mixed"``, or ``"16-mixed"`` on CUDA), mirrored by the plain
-    loop: autocast around the forwards and losses, and for ``16-mixed`` a ``GradScaler`` that steps and updates after
-    each optimizer's backward, as Lightning's ``MixedPrecision`` plugin does under manual optimization."""
-
-    accelerator: str = "cpu"
-    precision: str = "32-true"
-
-    @property
-    def gpu(self) -> bool:
-        return self.accelerator == "cuda"
-
-    @property
-    def device(self) -> torch.device:
-        return torch.device("cuda" if self.gpu else "cpu")
-
-    def autocast(self) -> contextlib.AbstractContextManager:
-        if self.precision == "32-true":
-            return contextlib.nullcontext()
-        dtype = torch.bfloat16 if self.precision == "bf16-mixed" else torch.float16
-        return torch.autocast(self.device.type, dtype=dtype)
-
-    def sync(self) -> None:
-        """Wait for queued GPU work, so a host clock measures it (no-op on the CPU, which is synchronous)."""
-        if self.gpu:
-            torch.cuda.synchronize()
-
-
-class PlainLoop:
-    """The GAN step of :meth:`lightning_gan.gan.GAN.training_step` (``n_critic`` 1) in plain PyTorch, no logging;
-    ``options`` switch single ingredients for the ablation."""
-
-    def __init__(
-        self,
-        family: Family,
-        generator: nn.Module,
-        discriminator: nn.Module,
-        options: LoopOptions = LoopOptions(),
-        run: Run = Run(),
-    ) -> None:
-        self.f, self.options, self.run = family, options, run
-        self.g, self.d = generator.train().to(run.device), discriminator.train().to(run.device)
-        self.scaler = torch.amp.GradScaler(run.device.type) if run.precision == "16-mixed" else None
-        if options.channels_last:
-            self.g, self.d = self.g.to(memory_format=torch.channels_last), self.d.to(memory_format=torch.channels_last)
-        self.opt_g = family.g_optimizer(self.g.parameters(), **options.optimizer_kwargs())
-        self.opt_d = family.d_optimizer(self.d.parameters(), **options.optimizer_kwargs())
-        # compiled wrappers share the parameters of self.g / self.d, which stay the ones frozen and optimized
-        self.run_g = torch.compile(self.g, backend=options.compile) if options.compile else self.g
-        self.run_d = torch.compile(self.d, backend=options.compile) if options.compile else self.d
-
-    def _input(self, x: Tensor | None) -> Tensor | None:
-        if x is not None and self.options.channels_last and x.dim() == 4:
-            return x.contiguous(memory_format=torch.channels_last)
-        return x
-
-    def _discriminate(self, x: Tensor, condition: Tensor | None) -> Tensor:
-        return self.run_d(x if condition is None else torch.cat([condition, x], dim=1))
-
-    def step(self, batch: dict[str, Tensor]) -> float:
-        o = self.options
-        real, condition = self._input(batch["real"]), self._input(batch.get("condition"))
-        latent_shape = getattr(self.g, "latent_shape", None)
-        shape = latent_shape(real.shape[0], condition) if latent_shape is not None else None
-        noise = self._input(torch.randn(shape, device=real.device)) if shape is not None else None
-        inputs = [t for t in (condition, noise) if t is not None]
-        with self.run.autocast():
-            if o.reuse_fake:
-                fake = self.run_g(*inputs)
-                d_fake = fake.detach()
-            else:
-                with torch.no_grad():
-                    d_fake = self.run_g(*inputs)
-
-            _set_requires_grad(self.g, False)
-            d_loss = self.f.discriminator_loss_weight * self.f.loss.discriminator_loss(
-                self._discriminate(real, condition), self._discriminate(d_fake, condition)
-            )
-        self._update(self.opt_d, d_loss)
-        self.f.loss.after_discriminator_step(self.d)
-        _set_requires_grad(self.g, True)
-
-        with self.run.autocast():
-            if not o.reuse_fake:
-                fake = self.run_g(*inputs)
-            _set_requires_grad(self.d, not o.freeze_d_in_g_step)
-            g_loss = self.f.loss.generator_loss(self._discriminate(fake, condition))
-            if self.f.reconstruction_weight > 0:
-                g_loss = g_loss + self.f.reconstruction_weight * F.l1_loss(fake.float(), real.float())
-        self._update(self.opt_g, g_loss)
-        _set_requires_grad(self.d, True)
-        return float(g_loss)
-
-    def _update(self, optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
-        """zero_grad, backward, step; through the GradScaler under ``16-mixed``."""
-        optimizer.zero_grad(set_to_none=self.options.set_to_none)
-        if self.scaler is None:
-            loss.backward()
-            optimizer.step()
-            return
-        self.scaler.scale(loss).backward()
-        self.scaler.step(optimizer)
-        self.scaler.update()
+CPU_FP32 = Run()  # the default device and precision
 
 
 # ---------------------------------------------------------------------------------------------------- measurements
-class _SameBatch(Dataset):
-    """``length`` times the same batch (for a ``batch_size=None`` loader): Lightning's data cost is nil, as plain's."""
-
-    def __init__(self, batch: dict[str, Tensor], length: int) -> None:
-        self.batch, self.length = batch, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return self.batch
-
-
-def _alternating_timer(plain: PlainLoop, batch: dict[str, Tensor], warmup: int, block: int, run: Run) -> Any:
+def _alternating_timer(
+    plain: PlainLoop, batch: dict[str, Tensor], warmup: int, block: int, run: Run, reference: Any = None
+) -> Any:
     from lightning.pytorch import Callback
 
     class AlternatingTimer(Callback):
-        """Times Lightning batches hook to hook; after each block of them, runs and times as many plain steps."""
+        """Times Lightning batches hook to hook; after each block of them, runs and times as many plain steps, then
+        (when given) as many steps of the reference's own update."""
 
         def __init__(self) -> None:
             self.lightning: list[float] = []
             self.plain: list[float] = []
+            self.reference: list[float] = []
             self._start = 0.0
 
         def on_train_batch_start(self, *args: Any) -> None:
@@ -436,6 +138,10 @@ def _alternating_timer(plain: PlainLoop, batch: dict[str, Tensor], warmup: int, 
                     elapsed = _timed(functools.partial(plain.step, batch), run.sync)
                     if batch_idx >= warmup:
                         self.plain.append(elapsed)
+                for _ in range(warmup if batch_idx + 1 == warmup else block) if reference is not None else ():
+                    elapsed = _timed(functools.partial(reference.step, batch), run.sync)
+                    if batch_idx >= warmup:
+                        self.reference.append(elapsed)
 
     return AlternatingTimer()
 
@@ -448,7 +154,7 @@ def step_flops(family: Family) -> int:
     return int(counter.get_total_flops())
 
 
-def machine_gflops(size: int = 2048, repeats: int = 5, run: Run = Run()) -> dict[str, float]:
+def machine_gflops(size: int = 2048, repeats: int = 5, run: Run = CPU_FP32) -> dict[str, float]:
     """Measured GFLOP/s of a ``size``-square matmul and of a pix2pix-like 4x4 stride-2 convolution (best of
     ``repeats``), on ``run``'s device in its precision (fp32, or the autocast dtype): the denominator of the floor.
     On CUDA the sizes are 4x (matmul) and 8x (conv batch) larger, so the GPU is busy long enough to time."""
@@ -493,15 +199,22 @@ def data_throughput(datamodule: Any, max_batches: int = 30) -> float:
     return samples / elapsed if samples else float("nan")
 
 
-def build_family(config: Config, scale: float = 1.0) -> Family:
-    """``config.build(scale)`` after ``torch.manual_seed(0)``, with SEGAN's VBN reference batch set (as its callback
-    sets it), so every loop built from it starts from the same weights."""
-    torch.manual_seed(0)
-    family = config.build(scale)
-    if hasattr(family.discriminator, "set_reference"):
-        c = family.batch.get("condition")
-        family.discriminator.set_reference(torch.cat([c, family.batch["real"]], dim=1) if c is not None else c)
-    return family
+def lightning_module(family: Family) -> Any:
+    """The :class:`~lightning_gan.gan.GAN` that trains ``family`` as its config does (the shipped speed switches on),
+    on ``family``'s own networks (copy them first to keep the originals)."""
+    from lightning_gan.gan import GAN
+
+    shipped = family.shipped
+    return GAN(
+        family.generator,
+        family.discriminator,
+        loss=family.loss,
+        g_optimizer=functools.partial(family.g_optimizer, **shipped.optimizer_kwargs()),
+        d_optimizer=functools.partial(family.d_optimizer, **shipped.optimizer_kwargs()),
+        reconstruction_weight=family.reconstruction_weight,
+        discriminator_loss_weight=family.discriminator_loss_weight,
+        channels_last=shipped.channels_last,
+    )
 
 
 def run_config(
@@ -512,31 +225,25 @@ def run_config(
     scale: float = 1.0,
     data: bool = True,
     peak: float = 0.0,
-    run: Run = Run(),
+    run: Run = CPU_FP32,
 ) -> dict[str, Any]:
     """Measure one configuration on ``run``'s device and precision; returns a result row (see :data:`COLUMNS` and
     :func:`format_row`). FLOPs are counted on the CPU in fp32 (the same operations in any precision)."""
     from lightning.pytorch import Trainer
-
-    from lightning_gan.gan import GAN
 
     family = build_family(config, scale)
     flops = step_flops(family)
     shipped = family.shipped
     plain = PlainLoop(family, copy.deepcopy(family.generator), copy.deepcopy(family.discriminator), shipped, run)
     batch = {k: v.to(run.device) for k, v in family.batch.items()}
-    model = GAN(
-        family.generator,
-        family.discriminator,
-        loss=family.loss,
-        g_optimizer=functools.partial(family.g_optimizer, **shipped.optimizer_kwargs()),
-        d_optimizer=functools.partial(family.d_optimizer, **shipped.optimizer_kwargs()),
-        reconstruction_weight=family.reconstruction_weight,
-        discriminator_loss_weight=family.discriminator_loss_weight,
-        channels_last=shipped.channels_last,
-    )
+    model = lightning_module(family)
     steps = -(-steps // block) * block  # whole blocks
-    timer = _alternating_timer(plain, batch, warmup, block, run)
+    reference = None
+    if config.reference is not None:
+        torch.manual_seed(0)
+        reference = config.reference(scale)
+        reference.g.to(run.device), reference.d.to(run.device)
+    timer = _alternating_timer(plain, batch, warmup, block, run, reference)
     gpu = run.gpu
     if gpu:
         torch.backends.cudnn.benchmark = True  # fixed shapes: autotuned convolutions, for both loops
@@ -558,6 +265,7 @@ def run_config(
     loader = DataLoader(_SameBatch(batch, warmup + steps), batch_size=None)
     trainer.fit(model, train_dataloaders=loader)
     lightning_s, plain_s = statistics.median(timer.lightning), statistics.median(timer.plain)
+    reference_s = statistics.median(timer.reference) if timer.reference else float("nan")
     data_rate = data_throughput(family.datamodule()) if data and family.datamodule is not None else float("nan")
     return {
         "config": config.name,
@@ -571,6 +279,9 @@ def run_config(
         "lightning_samples_s": config.batch_size / lightning_s,
         "plain_samples_s": config.batch_size / plain_s,
         "overhead_pct": 100.0 * (lightning_s - plain_s) / plain_s,
+        "reference_s": reference_s,
+        "reference_samples_s": config.batch_size / reference_s,
+        "vs_reference": reference_s / lightning_s,
         "data_samples_s": data_rate,
         "flops": flops,
         "floor_s": flops / (peak * 1e9) if peak > 0 else float("nan"),
@@ -834,6 +545,7 @@ def format_row(r: dict[str, Any]) -> list[str]:
         f"{r['lightning_samples_s']:.3g} ({r['lightning_s']:.3g} s/step)",
         f"{r['plain_samples_s']:.3g} ({r['plain_s']:.3g} s/step)",
         f"{r['overhead_pct']:+.1f}",
+        f"{r['reference_samples_s']:.3g} ({r['vs_reference']:.2f}x)" if math.isfinite(r["reference_s"]) else "-",
         f"{r['data_samples_s']:.3g}",
         f"{r['flops'] / 1e9:.3g} G",
         f"{r['fraction_of_floor']:.2f} (floor {r['floor_s']:.3g} s)",
@@ -904,6 +616,9 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
   fused kernel and its tensors are 1-D). Both run in one process and
   one `fit`, alternating in blocks of {block} steps after {warmup} warm-up steps each; medians over the measured
   steps (in brackets after the config name; DCGAN measures 5x `--steps`, since its steps are short).
+- **reference samples/s** (pix2pix): the update of junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba (its layer list,
+  unfused Adam, its update order; `scripts/reference_pix2pix.py`), alternating with the two above in the same blocks;
+  in brackets, ours / reference from the same run.
 - **Lightning overhead %**: `(Lightning step - plain step) / plain step`. Differences of a few percent are within
   the noise of a 2-core machine shared with other jobs; negative values mean "no measurable overhead".
 - **data samples/s**: the family's DataModule alone on the bundled data (`data/pix2pix_demo`, `data/speech_demo`,
@@ -917,13 +632,13 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
 - SEGAN paper runs few measured steps (`--paper-steps`, default 5; about 7+ s per step here), so its figures are the
   least precise.
 
-## Reference figures (same machine, `shared/reference/`)
+## Reference figures (measured separately on this kind of 2-core machine, 2026-11-22; not in this run)
 
 | model | reference | it/s | samples/s |
 |---|---|---|---|
-| pix2pix unet_256 + PatchGAN, batch 1 | junyanz 2a7afba, pix2pix.md section 9 | 0.92 | 0.92 |
-| pix2pix unet_256 + PatchGAN, batch 4 | junyanz 2a7afba, pix2pix.md section 9 | 0.386 | 1.54 |
-| SEGAN paper, window 16384, batch 4 | deNsuh re-implementation (larger D), segan.md section 5 | 0.139 | 0.55 |
+| pix2pix unet_256 + PatchGAN, batch 1 | junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba | 0.92 | 0.92 |
+| pix2pix unet_256 + PatchGAN, batch 4 | junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba | 0.386 | 1.54 |
+| SEGAN paper, window 16384, batch 4 | deNsuh/segan-pytorch 938b6c8 (larger D) | 0.139 | 0.55 |
 
 Targets of the issue: Lightning overhead <= 2 % of the step; data >= 10x faster than training; pix2pix batch 1
 >= 1.3x the reference, i.e. >= 1.2 it/s.
@@ -991,9 +706,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "per-batch cost: `--only dcgan --scale 0.1 --steps 200 --no-data` measures Lightning's fixed overhead",
     )
     p.add_argument(
-        "--output", help=f"Markdown report to write (default {DEFAULT_OUTPUT}; with --ablate: none, print only)"
+        "--output", help="Markdown report to write (default: none, print only; --write: the default docs/ report)"
     )
-    p.add_argument("--no-write", action="store_true", help="print only; do not write --output")
+    p.add_argument("--write", action="store_true", help=f"write the default report ({DEFAULT_OUTPUT} on the CPU)")
+    p.add_argument("--no-write", action="store_true", help="print only, even with --output or --write")
     p.add_argument("--ablate", action="store_true", help="time plain-loop variants against the baseline instead")
     p.add_argument(
         "--variants", nargs="+", choices=[v.name for v in VARIANTS], help="--ablate: variants to run (default: all)"
@@ -1067,7 +783,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         results += rows
         print(markdown_table(rows).splitlines()[-1], flush=True)
     print(markdown_table(results))
-    if not args.no_write:
+    if not args.no_write and (args.output or args.write):
         output = args.output or default_output(args.accelerator, args.precision)
         write_doc(Path(output), results, gflops, args)
         print(f"wrote {output}")

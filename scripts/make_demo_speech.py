@@ -6,7 +6,7 @@ Needs the ``espeak-ng`` program (Debian/Ubuntu: ``apt-get install espeak-ng``) t
 only needed to regenerate the corpus, CI uses the committed WAVs. The corpus is deterministic for a given seed and
 espeak-ng version (1.51 made the committed one).
 
-What it makes, mirroring the real corpus at toy scale (segan.md §3.1):
+What it makes, mirroring the real corpus at toy scale (VoiceBank-DEMAND, DOI 10.7488/ds/2117):
 
 * Clean speech: short English sentences written for this corpus, one espeak-ng voice per "speaker" (voice variant,
   pitch and rate differ), with per-utterance jitter of pitch and rate; leading and trailing silence trimmed to

@@ -53,7 +53,7 @@ def _adam() -> torch.optim.Optimizer:
     return torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=BASE_LR, betas=(0.5, 0.999))
 
 
-# reference/pix2pix.md section 6, printed to 5 significant digits by the reference's own scheduler.
+# docs/references.md ("pix2pix: defaults and schedule"), to 5 significant digits by the reference's own scheduler.
 REFERENCE_LR = [(1, 2e-4), (100, 2e-4), (101, 1.9802e-4), (150, 1.0099e-4), (200, 1.98e-6)]
 
 
@@ -93,7 +93,7 @@ def test_facades_config_is_the_reference_recipe() -> None:
     cli = main(["--config", str(CONFIGS / "pix2pix_facades.yaml")], run=False)
     model, data, trainer = cli.model, cli.datamodule, cli.trainer
 
-    # Networks: unet_256 and the 70x70 PatchGAN, parameter counts as the reference's (pix2pix.md sections 1-2).
+    # Networks: unet_256 and the 70x70 PatchGAN, parameter counts as the reference's (docs/references.md).
     assert sum(p.numel() for p in model.generator.parameters()) == 54_413_955
     assert sum(p.numel() for p in model.discriminator.parameters()) == 2_768_705
     assert model.discriminator.receptive_field == 70

@@ -14,6 +14,7 @@ from lightning.pytorch import LightningDataModule
 from sklearn.datasets import load_digits
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from typing_extensions import override
 
 
 class _Reals(Dataset):
@@ -96,15 +97,18 @@ class DigitsDataModule(LightningDataModule):
         self.images: Tensor | None = None
         self.targets: Tensor | None = None
 
+    @override
     def setup(self, stage: str) -> None:
         if self.images is None:
             self.images = load_digit_images(self.image_size)
             self.targets = load_digit_labels() if self.labels else None
 
+    @override
     def train_dataloader(self) -> DataLoader:
         assert self.images is not None
         return DataLoader(_Reals(self.images, self.targets), batch_size=self.batch_size, shuffle=True, drop_last=True)
 
+    @override
     def predict_dataloader(self) -> DataLoader:
         if self.num_classes is not None:
             return DataLoader(ClassSampleNames(self.num_predict, self.num_classes), batch_size=self.batch_size)

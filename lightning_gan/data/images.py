@@ -17,6 +17,7 @@ from lightning.pytorch import LightningDataModule
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from typing_extensions import override
 
 from lightning_gan.data.digits import SampleNames
 from lightning_gan.data.image_folder import ImageReadError, list_images, load_image, pil_to_tensor
@@ -41,7 +42,7 @@ def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
     """Scale the short side to ``size`` (bicubic), then crop the centre ``size`` x ``size``."""
     w, h = img.size
     scale = size / min(w, h)
-    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BICUBIC)
+    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.Resampling.BICUBIC)
     w, h = img.size
     left, top = (w - size) // 2, (h - size) // 2
     return img.crop((left, top, left + size, top + size))
@@ -98,6 +99,7 @@ class ImageFolderDataModule(LightningDataModule):
         self.batch_size, self.num_workers, self.num_predict = batch_size, num_workers, num_predict
         self.files: list[Path] = []
 
+    @override
     def setup(self, stage: str) -> None:
         if stage == "predict":
             return
@@ -123,6 +125,7 @@ class ImageFolderDataModule(LightningDataModule):
                     f"convert` to convert every image to {self.real_channels} channel(s) on load."
                 )
 
+    @override
     def train_dataloader(self) -> DataLoader:
         return DataLoader(
             ImageFiles(self.files, self.image_size, self.real_channels, self.flip),
@@ -134,5 +137,6 @@ class ImageFolderDataModule(LightningDataModule):
             pin_memory=torch.cuda.is_available(),
         )
 
+    @override
     def predict_dataloader(self) -> DataLoader:
         return DataLoader(SampleNames(self.num_predict), batch_size=self.batch_size)

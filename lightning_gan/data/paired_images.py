@@ -3,7 +3,7 @@
 Isola et al., "Image-to-Image Translation with Conditional Adversarial Networks", CVPR 2017,
 https://arxiv.org/abs/1611.07004. The defaults and the transform follow the authors' PyTorch code
 (junyanz/pytorch-CycleGAN-and-pix2pix, ``data/aligned_dataset.py`` and ``data/base_dataset.py``; see
-``reference/pix2pix.md`` sections 6-7).
+``docs/references.md``, "pix2pix: defaults and schedule").
 
 Each split folder is in one of two layouts, detected per split:
 
@@ -27,6 +27,7 @@ from lightning.pytorch import LightningDataModule
 from lightning.pytorch.utilities import rank_zero_info
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
+from typing_extensions import override
 
 from lightning_gan.data.image_folder import image_size, list_images, load_image, pil_to_tensor
 
@@ -314,6 +315,7 @@ class PairedImageDataModule(LightningDataModule):
         transform = PairTransform(self.load_size, self.crop_size, self.flip, train=train)
         return PairedImageDataset(scan_split(folder), transform, self.direction, self.channels_a, self.channels_b)
 
+    @override
     def setup(self, stage: str | None = None) -> None:
         """Scan and check the folders the stage needs ("fit", "validate", "test", "predict"; None: all but predict)."""
         if stage in (None, "fit"):
@@ -348,18 +350,22 @@ class PairedImageDataModule(LightningDataModule):
             drop_last=False,
         )
 
+    @override
     def train_dataloader(self) -> DataLoader:
         """Shuffled training batches of ``batch_size``."""
         return self._loader(self.train_set, "fit", self.batch_size, shuffle=True)
 
+    @override
     def val_dataloader(self) -> DataLoader:
         """Validation batches of ``eval_batch_size``, in file-name order."""
         return self._loader(self.val_set, "validate", self.eval_batch_size, shuffle=False)
 
+    @override
     def test_dataloader(self) -> DataLoader:
         """Test batches of ``eval_batch_size``, in file-name order."""
         return self._loader(self.test_set, "test", self.eval_batch_size, shuffle=False)
 
+    @override
     def predict_dataloader(self) -> DataLoader:
         """One image per batch, at its original size, in file-name order."""
         return self._loader(self.predict_set, "predict", 1, shuffle=False)

@@ -1,23 +1,25 @@
 """Paired noisy/clean speech in the VoiceBank-DEMAND layout (Valentini et al.), as used by SEGAN.
 
-Layout under ``root`` (segan.md §3.1)::
+Layout under ``root`` (VoiceBank-DEMAND, DOI 10.7488/ds/2117; santi-pdp/segan c88a08d ``prepare_data.sh``)::
 
     clean_trainset_wav/p226_001.wav   noisy_trainset_wav/p226_001.wav
     clean_testset_wav/p232_001.wav    noisy_testset_wav/p232_001.wav
 
 The 2017 DataShare release's ``clean_trainset_28spk_wav`` / ``noisy_trainset_28spk_wav`` names, and a ``_16k``
 suffix on any of the folders, are accepted too. Clean and noisy files are paired by identical file name (never by list
-position: ``segan_pytorch`` pairs by unsorted glob order, segan.md §3.2); the speaker is the part of the name before
-the first underscore. Audio at any rate is resampled to ``sample_rate`` (:mod:`lightning_gan.data.wav`).
+position: santi-pdp/segan_pytorch 0522387 ``se_dataset.py`` pairs by unsorted glob order); the speaker is the
+part of the name before the first underscore. Audio at any rate is resampled to ``sample_rate``
+(:mod:`lightning_gan.data.wav`).
 
 Decisions, each a place where the references differ or fall short:
 
 * **Pre-emphasis per utterance, then slicing.** A training window is a slice of the pre-emphasised utterance, so its
   first sample is ``x[s] - c * x[s - 1]`` with the real previous sample, exactly what the generator sees when the
   whole utterance is pre-emphasised and windowed at test time. TF restarts the filter on every slice, which differs
-  only in that first sample (segan.md §3.3).
-* **Every sample is trained on.** The references drop the tail shorter than a window (segan.md §3.2); with 16384-sample
-  windows, 8192 hop and ~3 s utterances that discards ~15 % of the corpus. By default (``cover_tail=True``) one last
+  only in that first sample (santi-pdp/segan c88a08d ``data_loader.py``).
+* **Every sample is trained on.** The references drop the tail shorter than a window (santi-pdp/segan c88a08d
+  ``make_tfrecords.py``); with 16384-sample windows, 8192 hop and utterances of a few seconds that discards a
+  sizeable part of the corpus. By default (``cover_tail=True``) one last
   window aligned to the end of the utterance is added instead; ``cover_tail=False`` reproduces the references. A file
   shorter than one window is zero-padded to one window (after its end), never dropped.
 * **Validation by speaker.** The paper has no validation set; ``val_speakers`` (default p226 and p287, as several
@@ -35,6 +37,7 @@ import torch
 from lightning import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from typing_extensions import override
 
 from lightning_gan.audio import pre_emphasis as apply_pre_emphasis
 from lightning_gan.data.wav import default_cache_dir, read_wav, resampled_length, wav_info
@@ -263,13 +266,15 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
     Args:
         root: corpus folder with ``{clean,noisy}_{train,test}set_wav`` (see the module docstring for accepted names).
         sample_rate: model rate in Hz; other rates are resampled. 16 kHz as in the paper and every reference.
-        window: training window in samples; 16384 (~1.024 s at 16 kHz), the SEGAN input size (segan.md §3.2).
+        window: training window in samples; 16384 (~1.024 s at 16 kHz), the SEGAN input size (arXiv 1703.09452).
         hop: distance between training windows; 8192 = 50 % overlap, as all three references slice.
         pre_emphasis: coefficient c of ``y[n] = x[n] - c x[n-1]`` applied to clean and noisy; 0.95 as in SEGAN v1.1
-            (segan.md §3.3); 0 disables it.
+            (santi-pdp/segan issue #9); 0 disables it.
         val_speakers: speakers held out of the training set for validation; p226 and p287 as several VoiceBank repos
-            do (segan.md §3.1). Empty: no hold-out, validate on the test set. Each must occur in the training set.
-        batch_size: training windows per batch; 100 per GPU as the TF scripts (segan.md §2). Last partial batch is
+            do (the SEGAN paper, arXiv 1703.09452, has none). Empty: no hold-out, validate on the test set. Each
+            must occur in the training set.
+        batch_size: training windows per batch; 100 per GPU as the TF scripts (santi-pdp/segan c88a08d
+            ``train_segan.sh``). Last partial batch is
             dropped so every batch has the same size (virtual batch norm mixes a batch with its reference).
         num_workers: DataLoader worker processes.
         pin_memory: pin host memory for faster copies to a GPU (ignored without CUDA).
@@ -311,7 +316,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             raise ValueError(f"pre_emphasis must be in [0, 1), got {pre_emphasis}")
         if isinstance(val_speakers, str):
             raise ValueError(f"val_speakers must be a list of speaker ids, got the string {val_speakers!r}")
-        self.save_hyperparameters()  # the preprocessing travels in the checkpoint (segan.md §6.5)
+        self.save_hyperparameters()  # the preprocessing travels in the checkpoint (santi-pdp/segan issues #45, #12)
         self.root = Path(root).expanduser()
         self.sample_rate, self.window, self.hop, self.pre_emphasis = sample_rate, window, hop, pre_emphasis
         self.val_speakers = tuple(val_speakers)
@@ -363,6 +368,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             raise ValueError(f"val_speakers {list(self.val_speakers)} hold out every training speaker of {self.root}")
         return kept, [u for u in train if speaker_of(u.name) in held]
 
+    @override
     def setup(self, stage: str | None = None) -> None:
         """Index the files the stage needs (headers only) and build its datasets; bad input fails here, named."""
         needs_train = stage in ("fit", None) and self.train_set is None
@@ -399,7 +405,8 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         return self.train_set
 
     def reference_batch(self, size: int, seed: int = 0) -> dict[str, Any]:
-        """A fixed batch of ``size`` training windows for SEGAN's virtual batch norm reference (segan.md §1.2-1.3).
+        """A fixed batch of ``size`` training windows for SEGAN's virtual batch norm reference (``docs/references.md``,
+        "SEGAN: networks and parameter counts").
 
         Drawn uniformly with a ``torch.Generator`` seeded with ``seed``, so every DDP rank and every resumed run gets
         the same batch: without replacement when the training set has at least ``size`` windows (deNsuh draws with
@@ -427,14 +434,18 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             collate_fn=collate_speech,
         )
 
+    @override
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, "fit", train=True)
 
+    @override
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, "validate")
 
+    @override
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, "test")
 
+    @override
     def predict_dataloader(self) -> DataLoader:
         return self._loader(self.predict_set, "predict")

@@ -1,9 +1,9 @@
 """WAV input/output for the speech data: decoding, downmixing, anti-aliased resampling and a decode cache.
 
-Every SEGAN reference assumes 16 kHz audio and the most common user complaint is a model fed 48 kHz files (segan.md
-§6.3, santi-pdp/segan_pytorch#17, #22). Instead of only rejecting other rates as the TF code does, :func:`read_wav`
-resamples anything it reads to the rate asked for, with a filter good enough that resampling is not an audible or
-measurable part of the result:
+Every SEGAN reference assumes 16 kHz audio and the most common user complaint is a model fed 48 kHz files
+(santi-pdp/segan_pytorch issues #17 and #22, santi-pdp/segan issue #75). Instead of only rejecting other rates as the
+TF code does, :func:`read_wav` resamples anything it reads to the rate asked for, with a filter good enough that
+resampling is not an audible or measurable part of the result:
 
 Resampling filter
     :func:`scipy.signal.resample_poly` with the rational factor ``up/down = new_sr/orig_sr`` reduced by their gcd,
@@ -193,7 +193,7 @@ def read_wav(
     Args:
         path: any format libsndfile reads (WAV, FLAC, ...). 16-bit PCM maps to [-1, 1) as x / 32768.
         sample_rate: target rate; files at another rate are resampled (module docstring). 16 kHz is the rate of every
-            SEGAN reference (segan.md §3.1).
+            SEGAN reference (``docs/references.md``, "SEGAN: data and inference").
         cache_dir: decode cache for files that need resampling (module docstring); ``None`` disables it.
         start: first sample to return, counted at ``sample_rate``.
         stop: one past the last sample to return, at ``sample_rate`` (clipped to the file's length); ``None`` = end.

@@ -8,6 +8,10 @@ Generator
     ``latent_shape(batch_size: int, condition: Tensor | None) -> tuple[int, ...]``; the loop draws ``z`` from its
     own per-rank random generator, so every DDP rank gets different noise. Attributes ``in_channels`` (channels of
     the condition, absent for unconditional generators) and ``out_channels`` let the loop check the data at setup.
+    Each generator also states its own facts, which :mod:`lightning_gan.description` and :mod:`lightning_gan.export`
+    read: ``family`` (``"pix2pix"``, ``"segan"``, ``"dcgan"``), ``modality`` (``"image"`` or ``"audio"``),
+    ``latent`` (whether it takes ``z``) and ``size_multiple`` (input H and W, or T, must be multiples of it;
+    ``None`` for an unconditional generator, which has no input to size).
 
 Discriminator
     ``forward(x) -> scores`` (raw logits of any shape, e.g. N x 1 x 30 x 30 patches). A conditional loop feeds

@@ -56,7 +56,7 @@ class ConditionalDCGANGenerator(DCGANGenerator):
         self.num_classes = num_classes
         self.embedding = nn.Embedding(num_classes, embedding_dim)
 
-    def forward(self, z: Tensor, labels: Tensor) -> Tensor:
+    def forward(self, z: Tensor, labels: Tensor) -> Tensor:  # type: ignore[override]  # labels: the nets contract
         """Images N x C x S x S for noise ``z`` (N x latent_dim x 1 x 1) and class indices ``labels`` (N)."""
         labels = _checked(labels, self.num_classes, type(self).__name__)
         e = self.embedding(labels).to(z.dtype)[:, :, None, None]

@@ -37,6 +37,12 @@ class DCGANGenerator(nn.Module):
         image_size: output height and width, a power of two >= 8.
     """
 
+    family = "dcgan"
+    modality = "image"
+    latent = True
+    size_multiple = None
+    """No input to size: the output is ``image_size`` x ``image_size``."""
+
     def __init__(self, latent_dim: int = 100, out_channels: int = 3, ngf: int = 64, image_size: int = 64) -> None:
         super().__init__()
         self.latent_dim = latent_dim

@@ -82,6 +82,10 @@ class UnetGenerator(nn.Module):
             with the wrong channels or with H or W not a multiple of ``2**num_downs``.
     """
 
+    family = "pix2pix"
+    modality = "image"
+    latent = False  # no z: the noise is dropout, on at test time too
+
     def __init__(
         self,
         in_channels: int = 3,
@@ -195,6 +199,12 @@ class ResnetGenerator(nn.Module):
             multiple of 4 (so the output has the input's size) or smaller than 8 (reflection padding needs it).
     """
 
+    family = "pix2pix"
+    modality = "image"
+    latent = False
+    size_multiple = 4
+    """H and W of the input must be multiples of this (two stride-2 downsamplings)."""
+
     def __init__(
         self,
         in_channels: int = 3,
@@ -239,8 +249,10 @@ class ResnetGenerator(nn.Module):
         """Map condition ``x`` (N x in_channels x H x W) to an image (N x out_channels x H x W) in [-1, 1]."""
         _check_image(x, self.in_channels, type(self).__name__)
         h, w = x.shape[-2:]
-        if h % 4 or w % 4 or min(h, w) < 8:
-            raise ValueError(f"{type(self).__name__} needs H and W that are multiples of 4 and >= 8, got {h}x{w}.")
+        if h % self.size_multiple or w % self.size_multiple or min(h, w) < 8:
+            raise ValueError(
+                f"{type(self).__name__} needs H and W that are multiples of {self.size_multiple} and >= 8, got {h}x{w}."
+            )
         return self.model(x)
 
 

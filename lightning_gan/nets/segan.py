@@ -3,7 +3,7 @@
 Pascual, Bonafonte and Serrà, "SEGAN: Speech Enhancement Generative Adversarial Network", Interspeech 2017
 (arXiv 1703.09452). Layers, activations, initialisation and the virtual batch norm follow the authors' TensorFlow
 code, santi-pdp/segan at c88a08d (``generator.py`` ``AEGenerator``, ``discriminator.py``, ``bnorm.py``, ``ops.py``),
-as summarised in ``shared/reference/segan.md`` sections 1 and 7. The code is our own.
+as summarised in ``docs/references.md`` ("SEGAN: networks and parameter counts"). The code is our own.
 
 Where we differ from TF, on purpose:
 
@@ -12,19 +12,20 @@ Where we differ from TF, on purpose:
   kernels differs, which does not change the parameter count or what the network can learn.
 - VBN reference statistics are computed without gradient and kept as buffers (TF lets the gradient flow through the
   reference pass because the reference batch is the current real batch in the same graph). This is what
-  ``segan.md`` section 6, item 7 asks for: stored statistics, saved in checkpoints, no second graph per D call.
+  users of the references ask for (torchgan/torchgan issue #146, dansuh17/segan-pytorch issue #1): stored
+  statistics, saved in checkpoints, no second graph per D call.
 - The discriminator's strided convolutions have a bias by default (``bias=True``), as the "paper configuration"
-  count of ``segan.md`` section 0 (24,373,081) assumes. TF's ``discriminator.py`` calls ``downconv`` without
+  count (24,373,081, ``docs/references.md``) assumes. TF's ``discriminator.py`` calls ``downconv`` without
   ``bias_init``, so its D convs have no bias: ``SEGANDiscriminator(bias=False)`` is the exact TF v1.1 D
   (24,370,569 parameters, 2,512 fewer).
 
 Small variants for CPU work (tests, smoke runs): e.g. ``channels=(8, 16, 32, 32, 64)`` and ``kernel_size=15``; the
-window must then be a multiple of ``2**5 = 32`` (e.g. 4096). The full model costs 7-20 s per training step and 4-5 GB
-of memory on a 2-core CPU (``segan.md`` section 5), so it belongs on a GPU.
+window must then be a multiple of ``2**5 = 32`` (e.g. 4096). The full model costs seconds per training step and
+gigabytes of memory on a 2-core CPU (``docs/benchmarks.md``), so it belongs on a GPU.
 """
 
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -75,7 +76,7 @@ class SEGANGenerator(nn.Module):
     Args:
         channels: encoder feature maps (TF ``g_enc_depths``, paper 16-32-32-64-64-128-128-256-256-512-1024, giving an
             8 x 1024 code for a 16384-sample window).
-        kernel_size: convolution width (paper and TF: 31; deNsuh's port uses 32, ``segan.md`` section 1.3).
+        kernel_size: convolution width (paper and TF: 31; deNsuh/segan-pytorch 938b6c8 uses 32).
         latent: concatenate ``z`` at the bottleneck (paper: yes). Without it the generator is deterministic and
             :meth:`latent_shape` returns ``None``.
         bias: biases on every (transposed) convolution. TF's flags default to off, but the released v1.1 model and
@@ -88,6 +89,9 @@ class SEGANGenerator(nn.Module):
 
     in_channels: int = 1
     out_channels: int = 1
+
+    family = "segan"
+    modality = "audio"
 
     def __init__(
         self,
@@ -127,16 +131,16 @@ class SEGANGenerator(nn.Module):
         _trunc_normal_init_(self)
 
     @property
-    def multiple(self) -> int:
+    def size_multiple(self) -> int:
         """Input lengths must be multiples of this (``2**len(channels)``; 2048 for the paper model)."""
         return 2 ** len(self.channels)
 
     def _check_length(self, length: int) -> None:
-        if length < 1 or length % self.multiple:
+        if length < 1 or length % self.size_multiple:
             raise ValueError(
-                f"SEGANGenerator: input length {length} is not a positive multiple of {self.multiple} "
+                f"SEGANGenerator: input length {length} is not a positive multiple of {self.size_multiple} "
                 f"(2**len(channels) with {len(self.channels)} stride-2 layers); pad or cut the audio to a multiple "
-                f"of {self.multiple} (the paper uses 16384-sample windows)."
+                f"of {self.size_multiple} (the paper uses 16384-sample windows)."
             )
 
     def latent_shape(self, batch_size: int, condition: Tensor | None) -> tuple[int, ...] | None:
@@ -153,10 +157,10 @@ class SEGANGenerator(nn.Module):
             raise ValueError("SEGANGenerator.latent_shape needs the condition (noisy speech, N x 1 x T), got None.")
         length = condition.shape[-1]
         self._check_length(length)
-        return (batch_size, self.channels[-1], length // self.multiple)
+        return (batch_size, self.channels[-1], length // self.size_multiple)
 
     def forward(self, x: Tensor, z: Tensor | None = None) -> Tensor:
-        """Enhance ``x`` (N x 1 x T, pre-emphasised, T a multiple of :attr:`multiple`) into N x 1 x T in [-1, 1].
+        """Enhance ``x`` (N x 1 x T, pre-emphasised, T a multiple of :attr:`size_multiple`) into N x 1 x T in [-1, 1].
 
         ``z`` (N x channels[-1] x T / 2**L) is drawn with ``torch.randn`` when omitted (inference, export); training
         loops pass their own so every rank draws from its own generator.
@@ -173,6 +177,7 @@ class SEGANGenerator(nn.Module):
             h = act(h)
         if self.latent:
             shape = self.latent_shape(x.shape[0], x)
+            assert shape is not None  # a latent G has a latent shape
             if z is None:
                 z = torch.randn(shape, device=x.device, dtype=x.dtype)
             elif tuple(z.shape) != shape:
@@ -210,6 +215,10 @@ class VirtualBatchNorm1d(nn.Module):
         num_features: channels ``C`` of the N x C x T input.
         eps: added to the variance (TF ``epsilon=1e-5``).
     """
+
+    reference_mean: Tensor
+    reference_mean_sq: Tensor
+    reference_batch_size: Tensor
 
     def __init__(self, num_features: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -300,7 +309,7 @@ class SEGANDiscriminator(nn.Module):
         in_channels: input channels (2: noisy and clean/enhanced, TF ``model.py``).
         channels: feature maps (TF ``d_num_fmaps``, the same 16...1024 as G; deNsuh doubles them).
         kernel_size: convolution width (paper 31).
-        negative_slope: LeakyReLU slope (TF ``ops.leakyrelu`` 0.3; deNsuh's 0.03 is a typo, ``segan.md`` 1.3).
+        negative_slope: LeakyReLU slope (TF ``ops.leakyrelu`` 0.3; deNsuh/segan-pytorch's 0.03 is a typo).
         bias: biases on the strided convolutions (see the module docstring).
         window: input length; fixed because the final linear layer reads ``window / 2**L`` positions (paper 16384).
         spectral_norm: spectrally normalize every convolution and the linear layer (Miyato et al. 2018; see
@@ -374,7 +383,7 @@ class SEGANDiscriminator(nn.Module):
         self._check(x)
         h = x
         for conv, norm in zip(self.convs, self.norms, strict=True):
-            h = self.act(norm.set_reference(conv(h)))
+            h = self.act(cast(VirtualBatchNorm1d, norm).set_reference(conv(h)))
 
     def forward(self, x: Tensor) -> Tensor:
         """Score ``x`` (N x in_channels x window): logits of shape N x 1."""

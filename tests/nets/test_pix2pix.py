@@ -1,4 +1,5 @@
-"""pix2pix networks: exact reference parameter counts (shared/reference/pix2pix.md sections 1-3), shapes, init,
+"""pix2pix networks: exact reference parameter counts (docs/references.md, "pix2pix: networks and parameter
+counts"), shapes, init,
 dropout placement, receptive field and input checks. Counts are taken on the meta device (no memory, no time);
 forward passes use tiny widths."""
 

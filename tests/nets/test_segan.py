@@ -27,7 +27,8 @@ def _seed() -> None:
 
 
 def test_paper_parameter_counts() -> None:
-    """``segan.md`` section 0: G 73,100,049 and D 24,373,081 (k=31, biases, per-channel PReLU, D 16...1024)."""
+    """``docs/references.md`` ("SEGAN: networks and parameter counts"):
+    G 73,100,049 and D 24,373,081 (k=31, biases, per-channel PReLU, D 16...1024)."""
     with torch.device("meta"):  # counting only: skip allocating and initialising 97 M weights
         g, d = segan_paper_generator(), segan_paper_discriminator()
         tf_d = SEGANDiscriminator(bias=False)

@@ -1,0 +1,96 @@
+"""Reading a lightning_gan checkpoint safely and rebuilding its GAN module for inference.
+
+Checkpoints are read with ``torch.load(weights_only=True)`` (no arbitrary code runs) and checked before the model is
+rebuilt, so a missing file, a file that is not a checkpoint, or the checkpoint of another model fails with a message
+naming the file and what was expected (:func:`read_checkpoint`). Rebuilding has no side effect on the caller: the
+random state and the environment are left as they were (per-epoch seeding is a training callback,
+:mod:`lightning_gan.seeding`).
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lightning_gan.gan import GAN
+
+_EXPECTED = "a lightning_gan GAN checkpoint written by `python -m lightning_gan fit`"
+
+
+def read_checkpoint(ckpt_path: str | Path) -> dict[str, Any]:
+    """Read and check a lightning_gan GAN checkpoint without building the model.
+
+    The file is memory-mapped (cheap even for the paper models' checkpoints with their optimizer states) and
+    unpickled with ``weights_only=True``; CLI checkpoints hold nothing else (their hyper-parameters are
+    ``class_path``/``init_args`` dicts).
+
+    Raises:
+        FileNotFoundError: ``ckpt_path`` does not exist or is not a file.
+        ValueError: the file is not a PyTorch checkpoint, holds Python objects beyond tensors and plain values, or is
+            the checkpoint of another model (no ``hyper_parameters.generator`` with a ``class_path``, or no
+            ``generator.*`` weights).
+    """
+    path = Path(ckpt_path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}; expected {_EXPECTED}, e.g. <run>/checkpoints/last.ckpt")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a PyTorch checkpoint (not a torch.save zip archive); expected {_EXPECTED}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as err:
+        raise ValueError(
+            f"cannot read {path} as a lightning_gan checkpoint: {err}. Expected {_EXPECTED}; checkpoints of a GAN "
+            "built in Python with network objects as arguments hold pickled objects and are not loaded here."
+        ) from err
+    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
+    generator = hparams.get("generator") if isinstance(hparams, dict) else None
+    if not isinstance(generator, dict) or "class_path" not in generator:
+        keys = hparams if isinstance(hparams, dict) else checkpoint if isinstance(checkpoint, dict) else {}
+        found = sorted(map(str, keys))
+        raise ValueError(
+            f"{path} is not a lightning_gan GAN checkpoint: expected hyper_parameters with a `generator` "
+            f"{{class_path, init_args}}, found keys {found[:12]}. It may be the checkpoint of another model family; "
+            f"expected {_EXPECTED}."
+        )
+    state = checkpoint.get("state_dict", {})
+    if not any(key.startswith("generator.") for key in state):
+        raise ValueError(f"{path} has no generator weights (no `generator.*` in its state_dict); expected {_EXPECTED}")
+    return checkpoint
+
+
+def load_gan(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> tuple[GAN, dict[str, Any]]:
+    """Check ``ckpt_path`` (:func:`read_checkpoint`) and rebuild the GAN module from it, in eval mode.
+
+    Returns:
+        The module and the checkpoint as :func:`read_checkpoint` read it (memory-mapped), for its other entries:
+        ``datamodule_hyper_parameters`` (SEGAN's sample rate, window and pre-emphasis), ``epoch``, ``global_step``.
+
+    Raises:
+        FileNotFoundError: the checkpoint does not exist.
+        ValueError: it is not a lightning_gan GAN checkpoint (:func:`read_checkpoint`), or the module cannot be
+            rebuilt from it (a ``class_path`` that no longer imports, weights that do not fit the networks).
+    """
+    checkpoint = read_checkpoint(ckpt_path)
+    with warnings.catch_warnings():
+        # Noise from rebuilding the module, not actionable here: Lightning's advice to `ignore=` the networks in
+        # save_hyperparameters (GAN keeps them on purpose) and jsonargparse's deprecation notice of an API it calls.
+        warnings.filterwarnings("ignore", message=r".*is an instance of `nn\.Module`")
+        warnings.filterwarnings("ignore", message=r"(?s).*instantiate_classes")
+        try:
+            # Building the networks draws their (then overwritten) initial weights from torch's global RNG: fork it,
+            # so loading a model leaves the caller's random state as it was.
+            with torch.random.fork_rng(devices=[]):
+                module = GAN.load_from_checkpoint(Path(ckpt_path).expanduser(), map_location=map_location)
+        except Exception as err:  # e.g. a class_path that no longer imports, weights that no longer fit
+            raise ValueError(
+                f"cannot rebuild the GAN of {ckpt_path} from its hyper-parameters and weights: {err}"
+            ) from err
+    module.eval()
+    return module, checkpoint
+
+
+__all__ = ["load_gan", "read_checkpoint"]
