@@ -12,6 +12,8 @@ of silently changing behaviour (e.g. logging every step). The names, and why eac
 - ``LightningCLI._parse_ckpt_path``, ``LightningCLI._run_subcommand``, ``LightningCLI._subcommand_parsers``: the CLI
   re-applies command-line model values over a checkpoint's hyperparameters, and closes the W&B run after a
   subcommand (:mod:`lightning_gan.cli`).
+- ``LightningCLI._add_subcommands``, ``LightningCLI._prepare_subcommand_parser``: the CLI lists its subcommands with
+  its own one-line descriptions, ``export`` included (:mod:`lightning_gan.cli_help`).
 - ``WandbLogger._experiment``: whether a W&B run was started (the public ``experiment`` property starts one).
 - ``lightning.pytorch.overrides.distributed._sync_module_states`` and ``DDPStrategy._setup_model``: broadcast the
   module's state and wrap one network in ``DistributedDataParallel`` (:mod:`lightning_gan.strategies`).
@@ -86,10 +88,11 @@ def is_local_path(path: Any) -> bool:
 
 
 class PrivateCLIHooks(LightningCLI):
-    """Public-named hooks around the two private ``LightningCLI`` steps the project's CLI extends.
+    """Public-named hooks around the three private ``LightningCLI`` steps the project's CLI extends.
 
-    Subclasses override :meth:`after_parse_ckpt_path` and :meth:`after_run_subcommand` instead of the private
-    methods, so a rename in Lightning breaks here (at import, below) rather than silently skipping the override.
+    Subclasses override :meth:`after_parse_ckpt_path`, :meth:`after_run_subcommand` and
+    :meth:`add_subcommand_parsers` (with :meth:`prepare_subcommand_parser`) instead of the private methods, so a
+    rename in Lightning breaks here (at import, below) rather than silently skipping the override.
     """
 
     @override
@@ -104,6 +107,21 @@ class PrivateCLIHooks(LightningCLI):
         finally:
             self.after_run_subcommand()
 
+    def _add_subcommands(self, parser: Any, **kwargs: Any) -> None:
+        self.add_subcommand_parsers(parser, **kwargs)
+
+    def add_subcommand_parsers(self, parser: Any, **kwargs: Any) -> None:
+        """Registers one parser per subcommand under ``parser`` (by default Lightning's, with its descriptions)."""
+        super()._add_subcommands(parser, **kwargs)
+
+    def prepare_subcommand_parser(self, subcommand: str, **kwargs: Any) -> Any:
+        """Lightning's parser for ``subcommand``, recorded where Lightning looks it up later."""
+        parser = self._prepare_subcommand_parser(self.trainer_class, subcommand, **kwargs)  # type: ignore[arg-type]
+        if not hasattr(self, "_subcommand_parsers"):
+            self._subcommand_parsers = {}
+        self._subcommand_parsers[subcommand] = parser
+        return parser
+
     def after_parse_ckpt_path(self) -> None:
         """Runs after Lightning applied ``--ckpt_path``'s hyperparameters to the parsed config."""
 
@@ -112,7 +130,7 @@ class PrivateCLIHooks(LightningCLI):
 
 
 # Overriding a method that no longer exists would silently never run: check the overridden names at import.
-for _name in ("_parse_ckpt_path", "_run_subcommand"):
+for _name in ("_parse_ckpt_path", "_run_subcommand", "_add_subcommands", "_prepare_subcommand_parser"):
     _require(LightningCLI, _name)
 _require(DDPStrategy, "_setup_model")
 del _name

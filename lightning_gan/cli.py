@@ -33,10 +33,13 @@ from omegaconf import OmegaConf
 from typing_extensions import override
 
 import lightning_gan.strategies  # noqa: F401  (registers the `ddp_separate` strategy name)
-from lightning_gan import _compat
+from lightning_gan import _compat, warnings_filter
 from lightning_gan.callbacks import PredictionWriter, run_directory
 from lightning_gan.checkpoint import AtomicCheckpointIO
+from lightning_gan.cli_help import DESCRIPTION, add_subcommands
 from lightning_gan.gan import GAN
+from lightning_gan.locations import RunLocations
+from lightning_gan.report import HtmlReport, ReportFolderError, expand_report_flag
 from lightning_gan.seeding import EpochSeeding
 
 
@@ -90,7 +93,12 @@ class GANCLI(_compat.PrivateCLIHooks):
             subclass_mode_data=True,
             save_config_callback=RunConfigCallback,
             auto_configure_optimizers=False,
-            parser_kwargs={"parser_mode": "omegaconf+", "prog": "lightning_gan", **_SUBCOMMAND_PARSER_KWARGS},
+            parser_kwargs={
+                "parser_mode": "omegaconf+",
+                "prog": "lightning_gan",
+                "description": DESCRIPTION,
+                **_SUBCOMMAND_PARSER_KWARGS,
+            },
             args=args,
             run=run,
         )
@@ -112,6 +120,12 @@ class GANCLI(_compat.PrivateCLIHooks):
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # Every subcommand has a prediction writer: `predict ... --prediction_writer.output_dir DIR`.
         parser.add_lightning_class_args(PredictionWriter, "prediction_writer")
+        # ... and an HTML report (written by `test`, and by `predict --report`): `--report.folder DIR`.
+        parser.add_lightning_class_args(HtmlReport, "report")
+
+    @override
+    def add_subcommand_parsers(self, parser: LightningArgumentParser, **kwargs: Any) -> None:
+        add_subcommands(self, parser, **kwargs)  # one-line descriptions, and `export` listed
 
     @override
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
@@ -124,6 +138,7 @@ class GANCLI(_compat.PrivateCLIHooks):
         overrides = self._explicit_optimizer_args()
         if overrides:
             callbacks.append(ExplicitOptimizerArgs(overrides))
+        callbacks.append(RunLocations())  # last: prints where things go once the others resolved it
         return trainer
 
     def _explicit_optimizer_args(self) -> dict[int, dict[str, Any]]:
@@ -221,17 +236,23 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
     are the configured objects. ``export`` is handled by :func:`lightning_gan.export.main` (it needs a checkpoint,
     not a config).
     """
-    argv = list(sys.argv[1:] if args is None else args)
+    warnings_filter.install()
+    argv = expand_report_flag(list(sys.argv[1:] if args is None else args))
+    if args is None:
+        sys.argv[1:] = argv  # LightningCLI reads sys.argv itself when args is None
     if run and argv[:1] == ["export"]:
         from lightning_gan.export import main as export_main
 
         return export_main(argv[1:])
     try:
-        return GANCLI(args=args, run=run)
+        return GANCLI(args=None if args is None else argv, run=run)
     except SIGTERMException as stopped:
         # Lightning exits 0 after SIGTERM (once the exception checkpoint is written); a scheduler or a shell `&&`
         # must not take a terminated run for a finished one, so exit as a process terminated by SIGTERM does.
         raise SystemExit(128 + signal.SIGTERM) from stopped
+    except ReportFolderError as unwritable:  # raised before testing: the message says all, a traceback would bury it
+        print(f"lightning_gan: error: {unwritable}", file=sys.stderr)
+        raise SystemExit(2) from unwritable
 
 
 __all__ = ["GANCLI", "RunConfigCallback", "main"]

@@ -411,13 +411,13 @@ class GAN(LightningModule):
         self._evaluate(batch, "val")
 
     @override
-    def test_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
-        self._evaluate(batch, "test")
+    def test_step(self, batch: Batch | Tensor, batch_idx: int) -> dict[str, Tensor] | None:
+        return self._evaluate(batch, "test")  # what was scored, for callbacks (lightning_gan.report.HtmlReport)
 
-    def _evaluate(self, batch: Batch | Tensor, stage: str) -> None:
+    def _evaluate(self, batch: Batch | Tensor, stage: str) -> dict[str, Tensor] | None:
         real, condition = self.unpack(batch)
         if condition is None or len(self.val_metrics) == 0:
-            return  # unconditional models have no paired target to score against
+            return None  # unconditional models have no paired target to score against
         output = self.postprocess(self(condition))
         target = self.postprocess(real)
         metrics = getattr(self, f"{stage}_metrics")
@@ -427,6 +427,7 @@ class GAN(LightningModule):
             baseline = getattr(self, f"{stage}_input_metrics")
             baseline.update(self.postprocess(condition).float(), target.float())
             self.log_dict(baseline, batch_size=real.shape[0])
+        return {"condition": self.postprocess(condition), "output": output, "target": target}
 
     @override
     def on_validation_epoch_end(self) -> None:

@@ -1,0 +1,493 @@
+"""An HTML page of results a person can look at: ``<run folder>/report/index.html``, written by ``test`` (and
+``predict --report``).
+
+One row per input: the input, the output and the target (images; for speech, audio players with a spectrogram of
+each), and that item's metrics; a click on a column header sorts the rows. Above them, the summary table (the
+run's ``test/*`` values). Beside the page: ``metrics.json`` and ``metrics.csv`` with the same numbers, and the
+media files. With a W&B logger the same rows also go to the run as a sortable ``wandb.Table`` (``test/report``).
+
+Per-item metrics are the module's own test metrics (``model.metrics``) applied to one item at a time, so every
+metric a config adds appears as a column, with no code here. A metric that cannot score a single item (a
+distribution distance such as FID, which needs many) is left out of the rows; its value over the whole set is in the
+summary.
+
+The report is built in a hidden sibling folder and moved into place when complete, so a failed run leaves the last
+report as it was; an earlier ``report/`` is kept, renamed after the time it was written.
+"""
+
+import csv
+import html
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from PIL import Image
+from torch import Tensor
+
+from lightning_gan.callbacks import run_directory
+from lightning_gan.data.image_folder import save_image
+from lightning_gan.data.wav import write_wav
+
+PARTS = ("input", "output", "target")
+
+
+class ReportFolderError(OSError):
+    """The report folder cannot be written; raised before any item is evaluated."""
+
+
+class HtmlReport(Callback):
+    """Write ``index.html`` with one row per input (input | output | target and per-item metrics) and a summary.
+
+    Always present: the CLI adds it, configured at the top level of a config or on the command line as
+    ``--report.<arg>``; ``predict --report`` is short for ``predict --report.enabled true``.
+
+    Args:
+        enabled: write the report; ``None`` (default): for ``test`` yes, for ``predict`` no.
+        folder: where; ``None``: ``<run folder>/report``.
+        max_media: write the media of the first this many items only (every item still gets its row and metrics);
+            ``None``: all. Keeps a report of a large test set (VoiceBank-DEMAND's 824 files) small.
+        sample_rate: audio rate for the players; ``None``: the data module's ``sample_rate``, else 16000.
+        wandb_table: also log the rows as a ``wandb.Table`` when a logger is a ``WandbLogger``.
+    """
+
+    def __init__(
+        self,
+        enabled: bool | None = None,
+        folder: str | None = None,
+        max_media: int | None = 100,
+        sample_rate: int | None = None,
+        wandb_table: bool = True,
+    ) -> None:
+        if max_media is not None and max_media < 0:
+            raise ValueError(f"Expected `report.max_media` >= 0 or None, got {max_media!r}.")
+        self.enabled = enabled
+        self.folder = Path(folder) if folder is not None else None
+        self.max_media = max_media
+        self.sample_rate = sample_rate
+        self.wandb_table = wandb_table
+        self._active = False
+        self._stage = ""
+        self._final: Path | None = None
+        self._partial: Path | None = None
+        self._rows: list[dict[str, Any]] = []
+        self._probes: dict[str, Any] | None = None
+        self._rate = 16000
+
+    @property
+    def path(self) -> Path | None:
+        """The page this run writes (known from ``setup`` on); ``None`` when this run writes none."""
+        return self._final / "index.html" if self._active and self._final is not None else None
+
+    # ------------------------------------------------------------------ lifecycle
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        default = stage == "test"
+        self._active = stage in ("test", "predict") and (self.enabled if self.enabled is not None else default)
+        if not self._active:
+            return
+        self._stage = str(getattr(stage, "value", stage))  # TrainerFn is a str Enum: "test" or "predict"
+        self._rows = []
+        self._rate = self.sample_rate or int(getattr(trainer.datamodule, "sample_rate", 0) or 16000)  # type: ignore[attr-defined]
+        self._final = self.folder if self.folder is not None else run_directory(trainer) / "report"
+        self._partial = self._final.with_name(f".{self._final.name}.partial")
+        if trainer.is_global_zero:
+            _prepare(self._final, self._partial)
+        self._probes = None  # cloned at the first batch, once the module is on its device
+
+    def on_test_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int, *_: Any
+    ) -> None:
+        if self._active:
+            self._collect(pl_module, outputs, batch, batch_idx)
+
+    def on_predict_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int, *_: Any
+    ) -> None:
+        if not self._active or not isinstance(batch, dict):
+            return
+        post: Any = pl_module.postprocess
+        parts = {"output": outputs["output"]}
+        if batch.get("condition") is not None:
+            parts["input"] = post(batch["condition"])
+        if batch.get("real") is not None:
+            parts["target"] = post(batch["real"])
+        self._add(pl_module, parts, batch.get("name"), batch_idx)
+
+    def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if self._active:
+            summary = {k: _scalar(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
+            self._finish(trainer, summary, "the run's test/* values over the whole test set")
+
+    def on_predict_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if self._active:
+            self._finish(trainer, _means(self._rows), "means of the per-item values (predict has no test/* metrics)")
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if self._active and self._partial is not None and trainer.is_global_zero:
+            shutil.rmtree(self._partial, ignore_errors=True)  # the last complete report stays as it was
+        self._active = False
+
+    # ------------------------------------------------------------------ collecting
+    def _collect(self, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if not isinstance(batch, dict) or batch.get("condition") is None:
+            return  # an unconditional model has no input to show beside its output
+        if isinstance(outputs, dict) and "output" in outputs:  # what the test step scored (GAN._evaluate)
+            parts = {"input": outputs["condition"], "output": outputs["output"], "target": outputs["target"]}
+        else:  # a module without test metrics returns nothing: generate here
+            post: Any = pl_module.postprocess
+            with torch.no_grad():
+                parts = {"input": post(batch["condition"]), "output": post(pl_module(batch["condition"]))}
+            if batch.get("real") is not None:
+                parts["target"] = post(batch["real"])
+        self._add(pl_module, parts, batch.get("name"), batch_idx)
+
+    def _add(self, pl_module: LightningModule, parts: dict[str, Tensor], names: Any, batch_idx: int) -> None:
+        parts = {k: v.detach().float() for k, v in parts.items()}
+        if self._probes is None:
+            self._probes = _per_item_probes(pl_module)
+        n = parts["output"].shape[0]
+        baseline = bool(getattr(pl_module, "hparams", {}).get("log_input_baseline", False))
+        for i in range(n):
+            name = str(names[i]) if names is not None else f"{batch_idx:05d}_{i:03d}"
+            row: dict[str, Any] = {"name": name, "rank": pl_module.global_rank, "media": {}, "metrics": {}}
+            item = {k: v[i : i + 1] for k, v in parts.items()}
+            if "target" in item:
+                row["metrics"] = self._score(item["output"], item["target"])
+                if baseline and item["input"].shape == item["target"].shape:
+                    row["metrics"] |= {f"input_{k}": v for k, v in self._score(item["input"], item["target"]).items()}
+            if self.max_media is None or len(self._rows) < self.max_media:
+                row["media"] = self._write_media(item, len(self._rows))
+            self._rows.append(row)
+
+    def _score(self, output: Tensor, target: Tensor) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        assert self._probes is not None
+        for name in list(self._probes):
+            probe = self._probes[name]
+            try:
+                probe.reset()
+                probe.update(output.to(probe.device), target.to(probe.device))
+                value = probe.compute()
+                probe.reset()
+                if not isinstance(value, Tensor) or value.numel() != 1:
+                    raise ValueError(f"a {type(value).__name__} of shape {getattr(value, 'shape', '?')}, not a scalar")
+            except Exception as err:  # a set-level metric (FID needs many samples): summary only
+                del self._probes[name]
+                rank_zero_warn(f"HtmlReport: metric {name!r} cannot score single items ({err}); summary only.")
+                continue
+            scores[name] = float(value)
+        return scores
+
+    def _write_media(self, item: dict[str, Tensor], index: int) -> dict[str, dict[str, str]]:
+        assert self._partial is not None
+        stem = f"{index:05d}"
+        media: dict[str, dict[str, str]] = {}
+        if item["output"].dim() == 4:
+            for part, x in item.items():
+                relative = f"images/{stem}_{part}.png"
+                save_image(x[0].cpu(), self._partial / relative)
+                media[part] = {"image": relative}
+            return media
+        waves = {part: x.flatten().cpu() for part, x in item.items()}
+        spectra = {part: _log_spectrogram(w) for part, w in waves.items()}
+        top = max(float(s.max()) for s in spectra.values())  # one dB scale per item: the three are comparable
+        for part, wave in waves.items():
+            audio, image = f"audio/{stem}_{part}.wav", f"images/{stem}_{part}_spectrogram.png"
+            write_wav(self._partial / audio, wave, self._rate)
+            _spectrogram_image(spectra[part], top).save(_parent(self._partial / image))
+            media[part] = {"audio": audio, "image": image}
+        return media
+
+    # ------------------------------------------------------------------ writing
+    def _finish(self, trainer: Trainer, summary: dict[str, float], summary_note: str) -> None:
+        rows = _gather(self._rows)
+        self._active = False
+        if not trainer.is_global_zero:
+            return
+        assert self._final is not None and self._partial is not None
+        rows.sort(key=lambda r: r["index"])
+        columns = sorted({k for r in rows for k in r["metrics"]})
+        title = f"lightning_gan {self._stage} report"
+        context = {
+            "stage": self._stage,
+            "ckpt_path": str(trainer.ckpt_path) if trainer.ckpt_path else None,
+            "written": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "summary_note": summary_note,
+            "media_note": _media_note(len(rows), self.max_media),
+        }
+        data = {**context, "summary": summary, "columns": columns, "rows": [_public(r) for r in rows]}
+        (self._partial / "metrics.json").write_text(json.dumps(data, indent=1, allow_nan=True))
+        _write_csv(self._partial / "metrics.csv", rows, columns)
+        (self._partial / "index.html").write_text(render(title, context, summary, rows, columns))
+        kept = _publish(self._partial, self._final)
+        note = f" (the earlier report is kept in {kept})" if kept else ""
+        rank_zero_info(f"Wrote the report: {self._final / 'index.html'}{note}")
+        if self.wandb_table:
+            for logger in trainer.loggers:
+                if isinstance(logger, WandbLogger):
+                    _log_wandb_table(logger, f"{self._stage}/report", self._final, rows, columns, self._rate)
+
+
+# ---------------------------------------------------------------------- helpers
+def expand_report_flag(argv: list[str]) -> list[str]:
+    """``--report`` alone (no value) means ``--report.enabled=true``; ``--report FILE`` keeps jsonargparse's meaning."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        if arg == "--report" and (following is None or following.startswith("-")):
+            out.append("--report.enabled=true")
+        else:
+            out.append(arg)
+    return out
+
+
+def _prepare(final: Path, partial: Path) -> None:
+    """Fail early, before any item is evaluated, when the report cannot be written; start an empty partial folder."""
+    try:
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
+        (partial / ".write_test").write_text("")
+        (partial / ".write_test").unlink()
+    except OSError as err:
+        raise ReportFolderError(
+            f"Cannot write the HTML report into {final.parent}: {err.strerror or err}. Choose a writable folder with "
+            "`--report.folder DIR` or turn the report off with `--report.enabled false`. Nothing was evaluated and no "
+            "earlier report was changed."
+        ) from err
+
+
+def _publish(partial: Path, final: Path) -> Path | None:
+    """Move the complete report into place; an earlier one is renamed after its write time, not overwritten."""
+    kept = None
+    if final.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(final.stat().st_mtime))
+        kept = final.with_name(f"{final.name}-{stamp}")
+        n = 1
+        while kept.exists():
+            n += 1
+            kept = final.with_name(f"{final.name}-{stamp}-{n}")
+        final.rename(kept)
+    partial.rename(final)
+    return kept
+
+
+def _per_item_probes(pl_module: LightningModule) -> dict[str, Any]:
+    collection = getattr(pl_module, "test_metrics", None)
+    if collection is None:
+        return {}
+    probes = {}
+    for key, metric in collection.items():
+        probe = metric.clone()
+        probe.reset()
+        probes[key.removeprefix("test/")] = probe
+    return probes
+
+
+def _gather(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """All ranks' rows on every rank (``DistributedSampler`` gives each rank its share of the test set)."""
+    for i, row in enumerate(rows):
+        row["index"] = (row["rank"], i)
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return rows
+    gathered: list[Any] = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(gathered, rows)
+    return [row for part in gathered for row in part]
+
+
+def _scalar(value: Any) -> float:
+    return float(value.detach().float().mean()) if isinstance(value, Tensor) else float(value)
+
+
+def _means(rows: list[dict[str, Any]]) -> dict[str, float]:
+    columns = sorted({k for r in rows for k in r["metrics"]})
+    values = {k: [r["metrics"][k] for r in rows if k in r["metrics"]] for k in columns}
+    return {k: sum(v) / len(v) for k, v in values.items()}
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {"name": row["name"], "media": row["media"], "metrics": row["metrics"]}
+
+
+def _media_note(n: int, max_media: int | None) -> str:
+    if max_media is None or n <= max_media:
+        return ""
+    return f"Media for the first {max_media} of {n} items (report.max_media); every item has its metrics."
+
+
+def _parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", *columns])
+        for r in rows:
+            writer.writerow([r["name"], *(repr(r["metrics"][c]) if c in r["metrics"] else "" for c in columns)])
+
+
+def _log_spectrogram(wave: Tensor, n_fft: int = 512, hop: int = 128) -> Tensor:
+    """Magnitude in dB, frequency x time, low frequencies first."""
+    if wave.numel() < n_fft:
+        wave = torch.nn.functional.pad(wave, (0, n_fft - wave.numel()))
+    spec = torch.stft(wave, n_fft, hop, window=torch.hann_window(n_fft), return_complex=True).abs()
+    return 20 * torch.log10(spec.clamp_min(1e-8))
+
+
+# A perceptually ordered dark-to-light ramp (black, purple, orange, pale yellow), as in common spectrogram colour maps.
+_RAMP = torch.tensor([[0, 0, 4], [81, 18, 124], [183, 55, 121], [252, 137, 97], [252, 253, 191]], dtype=torch.float32)
+
+
+def _spectrogram_image(db: Tensor, top: float, dynamic_range: float = 80.0) -> Image.Image:
+    level = ((db - (top - dynamic_range)) / dynamic_range).clamp(0, 1).flip(0)  # low frequencies at the bottom
+    position = level * (len(_RAMP) - 1)
+    low = position.floor().long().clamp(max=len(_RAMP) - 2)
+    frac = (position - low).unsqueeze(-1)
+    rgb = _RAMP[low] * (1 - frac) + _RAMP[low + 1] * frac
+    return Image.fromarray(rgb.round().to(torch.uint8).numpy(), "RGB")
+
+
+def _format(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.4e}"
+
+
+def _media_cell(media: dict[str, str] | None, part: str) -> str:
+    if not media:
+        return '<td class="empty">-</td>'
+    out = []
+    if "image" in media:
+        out.append(f'<img src="{quote(media["image"])}" alt="{part}" loading="eager">')
+    if "audio" in media:
+        out.append(f'<audio controls preload="metadata" src="{quote(media["audio"])}"></audio>')
+    return f"<td>{''.join(out)}</td>"
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
+table { border-collapse: collapse; margin-bottom: 1.5em; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: center; vertical-align: middle; }
+th { background: #f0f0f0; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th[data-order="asc"]::after { content: " \\25B2"; }
+table.sortable th[data-order="desc"]::after { content: " \\25BC"; }
+td.num { font-variant-numeric: tabular-nums; text-align: right; }
+img { width: 160px; image-rendering: pixelated; display: block; margin: 0 auto; }
+audio { width: 220px; display: block; margin: 4px auto 0; }
+.note { color: #666; }
+"""
+
+# Sort the rows by a clicked header: numbers by their data-value, text by locale; NaN last either way.
+_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var headers = table.tHead.rows[0].cells;
+  Array.prototype.forEach.call(headers, function (th, col) {
+    th.addEventListener("click", function () {
+      var asc = th.dataset.order !== "asc";
+      Array.prototype.forEach.call(headers, function (h) { delete h.dataset.order; });
+      th.dataset.order = asc ? "asc" : "desc";
+      var body = table.tBodies[0];
+      var key = function (row) {
+        var cell = row.cells[col];
+        return cell.dataset.value === undefined ? cell.textContent : parseFloat(cell.dataset.value);
+      };
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (typeof x === "number" && typeof y === "number") {
+          if (isNaN(x) || isNaN(y)) { return isNaN(x) - isNaN(y); }
+          return asc ? x - y : y - x;
+        }
+        return asc ? String(x).localeCompare(String(y)) : String(y).localeCompare(String(x));
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+
+
+def render(
+    title: str,
+    context: dict[str, Any],
+    summary: dict[str, float],
+    rows: list[dict[str, Any]],
+    columns: list[str],
+) -> str:
+    """The whole page as one self-contained HTML string (inline CSS and JS, media by relative path)."""
+    e = html.escape
+    parts = [p for p in PARTS if any(p in r["media"] for r in rows)]
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f'<p class="note">checkpoint: {e(str(context["ckpt_path"]))} &middot; written {e(context["written"])} '
+        f"&middot; {len(rows)} items</p>",
+        "<h2>Summary</h2>",
+        f'<p class="note">{e(context["summary_note"])}</p>',
+        '<table id="summary" class="sortable"><thead><tr><th>metric</th><th>value</th></tr></thead><tbody>',
+    ]
+    for key, value in sorted(summary.items()):
+        lines.append(
+            f'<tr data-metric="{e(key)}"><td>{e(key)}</td>'
+            f'<td class="num" data-value="{value!r}">{_format(value)}</td></tr>'
+        )
+    lines.append("</tbody></table>")
+    lines.append("<h2>Items</h2>")
+    if not rows:
+        lines.append('<p class="note">No per-input rows: the model is unconditional or the set was empty.</p>')
+    if context["media_note"]:
+        lines.append(f'<p class="note">{e(context["media_note"])}</p>')
+    lines.append('<p class="note">Click a column header to sort.</p>')
+    header = "".join(f"<th>{p}</th>" for p in parts) + "".join(f"<th>{e(c)}</th>" for c in columns)
+    lines.append(f'<table id="items" class="sortable"><thead><tr><th>#</th><th>name</th>{header}</tr></thead><tbody>')
+    for i, row in enumerate(rows):
+        cells = [f'<td class="num" data-value="{i}">{i}</td>', f"<td>{e(row['name'])}</td>"]
+        cells += [_media_cell(row["media"].get(p), p) for p in parts]
+        for c in columns:
+            value = row["metrics"].get(c)
+            cells.append(
+                '<td class="empty" data-value="NaN">-</td>'
+                if value is None
+                else f'<td class="num" data-metric="{e(c)}" data-value="{value!r}">{_format(value)}</td>'
+            )
+        lines.append(f'<tr data-name="{e(row["name"])}">{"".join(cells)}</tr>')
+    lines += ["</tbody></table>", f"<script>{_SCRIPT}</script>", "</body></html>", ""]
+    return "\n".join(lines)
+
+
+def _log_wandb_table(
+    logger: WandbLogger, key: str, folder: Path, rows: list[dict[str, Any]], columns: list[str], rate: int
+) -> None:
+    import wandb
+
+    parts = [p for p in PARTS if any(p in r["media"] for r in rows)]
+    audio = any("audio" in m for r in rows for m in r["media"].values())
+    media_columns = [f"{p}_audio" for p in parts] if audio else []
+    media_columns += [f"{p}_spectrogram" if audio else p for p in parts]
+    data = []
+    for r in rows:
+        cells: list[Any] = [r["name"]]
+        if audio:
+            cells += [
+                wandb.Audio(str(folder / r["media"][p]["audio"]), sample_rate=rate) if p in r["media"] else None
+                for p in parts
+            ]
+        cells += [wandb.Image(str(folder / r["media"][p]["image"])) if p in r["media"] else None for p in parts]
+        cells += [r["metrics"].get(c) for c in columns]
+        data.append(cells)
+    logger.log_table(key=key, columns=["name", *media_columns, *columns], data=data)
+
+
+__all__ = ["HtmlReport", "ReportFolderError", "expand_report_flag", "render"]
