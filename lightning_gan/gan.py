@@ -10,7 +10,7 @@ One training step (one batch)::
     repeat n_critic times:                       # D steps; earlier ones draw fresh noise under no_grad
         L_D = w_D * loss.discriminator_loss(D(c, real), D(c, fake.detach())) + loss.penalty(...)
         D optimizer step (G's parameters frozen), then loss.after_discriminator_step(D)
-    L_G = loss.generator_loss(D(c, fake)) + reconstruction_weight * L1(fake, real)
+    L_G = loss.generator_loss(D(c, fake)) + reconstruction_weight * reconstruction(fake, real)   # default: L1
     G optimizer step (D's parameters frozen), then the EMA update of G
 
 A conditional discriminator scores ``cat([condition, sample], dim=1)``, as pix2pix and SEGAN do.
@@ -30,7 +30,6 @@ import logging
 from typing import Any, Literal
 
 import torch
-import torch.nn.functional as F
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
@@ -45,6 +44,7 @@ from lightning_gan.labels import check_labels, class_inputs
 from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
 from lightning_gan.penalties import GradientPenalty, check_penalties
 from lightning_gan.precision import gradient_scale, outside_autocast, weight_cast_cache
+from lightning_gan.reconstruction import L1Loss, ReconstructionLoss
 from lightning_gan.speed import compile_networks, step_logs_due, to_channels_last
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,10 @@ class GAN(LightningModule):
             after every optimizer ``"step"``.
         n_critic: discriminator steps per generator step (5 for WGAN and WGAN-GP). All of them see the same real
             batch; each draws fresh noise.
-        reconstruction_weight: weight of ``L1(G(condition), real)`` in G's loss (pix2pix and SEGAN: 100); needs
-            conditional batches.
+        reconstruction_weight: weight of ``reconstruction(G(condition), real)`` in G's loss (pix2pix and SEGAN: 100,
+            with L1); needs conditional batches.
+        reconstruction: the reconstruction loss strategy (:mod:`lightning_gan.reconstruction`); default
+            :class:`~lightning_gan.reconstruction.L1Loss`. Logged as ``train/gen_loss_<its log_name>``.
         discriminator_loss_weight: multiplies D's adversarial loss (pix2pix halves it "to slow down the rate at
             which D learns relative to G", Isola et al. 2017, section 3.3).
         g_gradient_clip_val: clip G's gradients to this norm (or value) before its optimizer steps; ``None``: no
@@ -125,6 +127,7 @@ class GAN(LightningModule):
         scheduler_interval: Literal["epoch", "step"] = "epoch",
         n_critic: int = 1,
         reconstruction_weight: float = 0.0,
+        reconstruction: ReconstructionLoss | None = None,
         discriminator_loss_weight: float = 1.0,
         g_gradient_clip_val: float | None = None,
         d_gradient_clip_val: float | None = None,
@@ -156,6 +159,7 @@ class GAN(LightningModule):
         self.penalties = nn.ModuleList(penalties or [])
         check_penalties(self.loss, list(self.penalties))
         self.augment = augment if augment is not None else nn.Identity()
+        self.reconstruction = reconstruction if reconstruction is not None else L1Loss()
         self.inference = inference if inference is not None else Direct()
         self.postprocess = postprocess if postprocess is not None else nn.Identity()
         self.generator_ema = (
@@ -273,7 +277,8 @@ class GAN(LightningModule):
         if self.hparams.scheduler_interval == "step":
             self._step_schedulers()
         if step_logs_due(self.trainer, self.global_step):  # logging costs even when not written; progress bar too
-            shown = {k: logs.pop(k) for k in _PROGRESS_BAR_KEYS if k in logs}
+            keys = (*_PROGRESS_BAR_KEYS, f"train/gen_loss_{self.reconstruction.log_name}")
+            shown = {k: logs.pop(k) for k in keys if k in logs}
             self.log_dict(shown, prog_bar=True, batch_size=n)
             self.log_dict(logs, batch_size=n)
 
@@ -327,9 +332,9 @@ class GAN(LightningModule):
             if self.hparams.reconstruction_weight > 0:
                 if condition is None:
                     raise ValueError("`reconstruction_weight` > 0 needs conditional batches with a 'condition' key.")
-                l1 = F.l1_loss(fake.float(), real.float())
-                g_loss = g_loss + self.hparams.reconstruction_weight * l1
-                logs["train/gen_loss_L1"] = l1.detach()
+                rec = self.reconstruction(fake, real)
+                g_loss = g_loss + self.hparams.reconstruction_weight * rec
+                logs[f"train/gen_loss_{self.reconstruction.log_name}"] = rec.detach()
             if self._finite("gen_loss", g_loss):
                 self._update(opt, g_loss)
                 if self.generator_ema is not None:

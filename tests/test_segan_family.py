@@ -20,6 +20,7 @@ from lightning_gan.data.speech import NoisyCleanSpeechDataModule
 from lightning_gan.gan import GAN
 from lightning_gan.inference import OverlapAdd
 from lightning_gan.losses import LeastSquaresLoss
+from lightning_gan.metrics import composite_measures
 from lightning_gan.nets.segan import SEGANDiscriminator
 from lightning_gan.reference_batch import VirtualBatchNormReference
 from tests.conftest import CONFIGS, ROOT
@@ -38,7 +39,6 @@ TINY = [
     "--data.init_args.batch_size", "8",
     "--data.init_args.num_workers", "0",
     "--data.init_args.cache_dir", "null",
-    "--data.init_args.val_speakers", "[p005]",
     "--trainer.logger", "false",
     "--trainer.enable_progress_bar", "false",
     "--trainer.enable_model_summary", "false",
@@ -94,7 +94,8 @@ def test_paper_config_has_the_paper_settings() -> None:
     assert cli.datamodule.batch_size == 100 and cli.datamodule.window == 16384 and cli.datamodule.hop == 8192
     assert cli.datamodule.pre_emphasis == 0.95 and model.postprocess.coef == 0.95
     assert (model.inference.window, model.inference.hop) == (16384, 8192)
-    assert set(model.val_metrics.keys()) == {"val/si_sdr", "val/pesq", "val/stoi"}
+    table = ("si_sdr", "pesq", "csig", "cbak", "covl", "ssnr", "stoi")
+    assert set(model.val_metrics.keys()) == {f"val/{k}" for k in table}
     (vbn,) = [c for c in cli.trainer.callbacks if isinstance(c, VirtualBatchNormReference)]
     assert vbn.size == 100 and vbn.every_n_steps is None
     assert cli.trainer.checkpoint_callback.monitor == "val/pesq" and cli.trainer.checkpoint_callback.mode == "max"
@@ -225,3 +226,37 @@ def test_a_short_fit_enhances(corpus: Path, tmp_path: Path) -> None:
     assert float(after["val/input_si_sdr"]) == pytest.approx(-0.01, abs=0.01)  # p005_001's noisy input
     assert float(after["val/si_sdr"]) > float(after["val/input_si_sdr"]) + 2.0  # measured: 4.04 dB vs -0.01 dB
     assert float(after["val/si_sdr"]) > float(before) + 20.0  # the untrained G: -34.8 dB
+
+
+TABLE = ("pesq", "csig", "cbak", "covl", "ssnr", "stoi", "si_sdr")
+
+
+def test_demo_test_prints_the_speech_enhancement_table(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`test` reports the field's table for the enhanced output and, beside it, for the noisy input itself."""
+    fit = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "0"]
+    main(["fit", *tiny_args(corpus, tmp_path, *fit)])
+    last = tmp_path / "runs" / "checkpoints" / "last.ckpt"
+    metrics = main(["test", *tiny_args(corpus, tmp_path, "--ckpt_path", str(last))]).trainer.callback_metrics
+    printed = capsys.readouterr().out
+    for key in TABLE:
+        for name in (f"test/{key}", f"test/input_{key}"):
+            assert torch.isfinite(metrics[name]), name
+            assert name in printed, name
+    # The noisy input's row is the composite measures of the test file itself (after pre- and de-emphasis).
+    clean, noisy = (
+        torch.from_numpy(soundfile.read(corpus / f"{kind}_testset_wav" / "p006_001.wav", dtype="float32")[0])
+        for kind in ("clean", "noisy")
+    )
+    expected = composite_measures(noisy, clean, 16000)
+    for key in ("pesq", "csig", "cbak", "covl", "ssnr"):
+        assert float(metrics[f"test/input_{key}"]) == pytest.approx(float(expected[key]), abs=2e-3), key
+
+
+def test_demo_config_runs_on_any_corpus_within_ten_minutes() -> None:
+    cli = main(["--config", str(DEMO), "--trainer.logger", "false"], run=False)
+    assert cli.datamodule.val_speakers == "auto"
+    assert cli.config.trainer.max_time == "00:00:10:00"
+    assert (cli.trainer.checkpoint_callback.monitor, cli.trainer.checkpoint_callback.mode) == ("val/pesq", "max")
+    assert set(cli.model.test_metrics.keys()) == {f"test/{k}" for k in TABLE}

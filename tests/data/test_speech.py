@@ -231,7 +231,7 @@ def test_unknown_val_speaker_and_too_large_batch_are_rejected(corpus: Path) -> N
         module(corpus, batch_size=14).setup("fit")
     with pytest.raises(ValueError, match="hop"):
         module(corpus, hop=2 * W)
-    with pytest.raises(ValueError, match="list of speaker ids"):
+    with pytest.raises(ValueError, match="list of speaker ids or 'auto'"):
         module(corpus, val_speakers="p002")
 
 
@@ -310,3 +310,27 @@ def test_demo_mixing_hits_the_snr() -> None:
         assert np.sqrt(np.mean(noise**2)) == pytest.approx(1.0)
         c, y = demo.mix(clean, noise, 7.5)
         assert 10 * np.log10(np.sum(c**2) / np.sum((y - c) ** 2)) == pytest.approx(7.5)
+
+
+def test_auto_val_speakers_hold_out_the_last_tenth_of_the_training_speakers(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    dm = module(corpus, val_speakers="auto")
+    with caplog.at_level("INFO"):
+        dm.setup("fit")
+    assert dm.val_speakers == ("p003",)  # max(1, round(0.1 * 3)) of p001-p003, the last in sorted order
+    assert [u.name for u in dm.val_set.utterances] == ["p003_001"]
+    assert {n.split("@")[0] for n in (dm.train_set[i]["name"] for i in range(len(dm.train_set)))} == {
+        "p001_001", "p001_002", "p002_001", "p002_002",
+    }  # fmt: skip
+    assert "val_speakers auto: holding out ['p003'] of the 3 training speakers" in caplog.text
+    one = make_corpus(tmp_path / "one", {"p001_001": 3000}, {"p009_001": 1800})
+    with pytest.raises(ValueError, match=r"'auto' needs at least 2 training speakers .*\['p001'\]"):
+        module(one, val_speakers="auto").setup("fit")
+
+
+def test_auto_val_speakers_scale_with_the_corpus(tmp_path: Path) -> None:
+    many = make_corpus(tmp_path / "many", {f"p{i:03d}_001": 1100 for i in range(1, 29)}, {"p100_001": 1100})
+    dm = module(many, val_speakers="auto", batch_size=1)
+    dm.setup("fit")
+    assert dm.val_speakers == ("p026", "p027", "p028")  # round(2.8) of 28, as VoiceBank's training speakers
