@@ -32,7 +32,8 @@ from PIL import Image
 from torch import Tensor
 
 from lightning_gan.audio import pre_emphasis
-from lightning_gan.data.image_folder import load_image, pil_to_tensor, tensor_to_pil
+from lightning_gan.data.image_folder import load_image, mode_channels, pil_to_tensor, tensor_to_pil, to_8bit
+from lightning_gan.data.paired_images import check_predict_channels
 from lightning_gan.data.wav import read_wav, resample
 from lightning_gan.description import Family, Modality, ModelInfo, describe
 from lightning_gan.gan import GAN
@@ -101,7 +102,8 @@ class Generator:
 
         The image is converted to the generator's channels (grayscale by ITU-R 601-2 luma, or RGB) and mapped to
         [-1, 1] as :class:`~lightning_gan.data.paired_images.ConditionImageDataset` does; the module's whole-input
-        strategy pads (or resizes) it to the generator's geometry and crops the output back to the input's size.
+        strategy brings it to the training scale (:class:`~lightning_gan.geometry.AtTrainingScale`, recorded in
+        the checkpoint: :attr:`ModelInfo.geometry`), or pads it, and returns the output at the input's size.
 
         Args:
             image: a PIL image or an image file.
@@ -110,15 +112,23 @@ class Generator:
             An 8-bit ``"RGB"`` or ``"L"`` image of the input's size.
 
         Raises:
-            ValueError: the generator does not translate images.
+            ValueError: the generator does not translate images; the image's channel count (alpha aside) differs
+                from the checkpoint's condition channels (as ``predict`` refuses it).
             ImageReadError: the file cannot be read (named).
         """
         self._require("translate", "image", conditional=True)
         channels = int(self.info.condition_channels or 3)
         if isinstance(image, str | Path):
+            check_predict_channels([Path(image)], channels)
             picture = load_image(Path(image), channels)
         elif isinstance(image, Image.Image):
-            picture = image.convert("L" if channels == 1 else "RGB")
+            if mode_channels(image.mode) != channels:
+                raise ValueError(
+                    f"translate() needs the checkpoint's {channels} condition channel(s); got a PIL image in mode "
+                    f"{image.mode!r} ({mode_channels(image.mode)}). Convert it first, e.g. with image.convert("
+                    f"{'L' if channels == 1 else 'RGB'!r})"
+                )
+            picture = to_8bit(image).convert("L" if channels == 1 else "RGB")  # as predict converts files
         else:
             raise ValueError(f"translate() expected a PIL image or an image file path, got {type(image).__name__}")
         condition = pil_to_tensor(picture).unsqueeze(0).to(self.device)

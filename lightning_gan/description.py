@@ -40,6 +40,9 @@ class ModelInfo:
         pre_emphasis: coefficient applied to the condition before G (``None``: none).
         de_emphasis: coefficient of the de-emphasis applied to G's output (``None``: none).
         ema: whether the weights are the exponential moving average of G.
+        geometry: the training geometry images are translated at (:class:`~lightning_gan.geometry.ImageGeometry`
+            as a dict: preprocess, load_size, crop_size, size_multiple), when the model's whole-input strategy
+            records one (:class:`~lightning_gan.geometry.AtTrainingScale`); ``None`` otherwise.
     """
 
     family: Family
@@ -55,6 +58,7 @@ class ModelInfo:
     pre_emphasis: float | None
     de_emphasis: float | None
     ema: bool
+    geometry: dict[str, Any] | None = None
 
 
 def _modality(module: GAN, generator: nn.Module, data: dict[str, Any], conditional: bool) -> Modality:
@@ -121,6 +125,7 @@ def describe(module: GAN, data: dict[str, Any] | None = None) -> ModelInfo:
         pre_emphasis=float(pre) if pre else None,
         de_emphasis=float(postprocess) if postprocess else None,
         ema=module.generator_ema is not None,
+        geometry=module.inference.state_dict().get("geometry"),
     )
 
 

@@ -158,7 +158,8 @@ def metadata(
 ) -> dict[str, Any]:
     """The description stored in the exported file and its ``FILE.json`` (see the module docstring)."""
     strategy = module.inference.describe()
-    whole_input = {"strategy": strategy.strategy, **strategy.settings}
+    # With what the strategy learnt from the run, e.g. AtTrainingScale's training geometry.
+    whole_input = {"strategy": strategy.strategy, **strategy.settings, **module.inference.state_dict()}
     preprocess, postprocess = _words(module, info)
 
     def entry(name: str, tensor: Tensor) -> dict[str, Any]:

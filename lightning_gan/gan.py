@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 Batch = dict[str, Any]
 
 
+# Checkpoint entry of the whole-input strategy's state (AtTrainingScale: the training geometry and size multiple).
+INFERENCE_CHECKPOINT_KEY = "lightning_gan_inference"
 _PROGRESS_BAR_KEYS = ("train/discrim_loss", "train/gen_loss_GAN", "train/gen_loss_L1")
 
 
@@ -397,6 +399,19 @@ class GAN(LightningModule):
                 schedulers.append({"scheduler": build(opt), "name": name, "interval": self.hparams.scheduler_interval})
         return [opt_g, opt_d], schedulers
 
+    # ------------------------------------------------------------------ checkpoints
+    @override
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[INFERENCE_CHECKPOINT_KEY] = self.inference.state_dict()
+
+    @override
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore what the whole-input strategy learnt from the run (lightning_gan.geometry: the training geometry),
+        except in a resumed fit, which keeps its data's."""
+        trainer = _compat.attached_trainer(self)
+        if trainer is None or trainer.state.fn != "fit":
+            self.inference.load_state_dict(checkpoint.get(INFERENCE_CHECKPOINT_KEY, {}))
+
     # ------------------------------------------------------------------ setup
     @override
     def setup(self, stage: str) -> None:
@@ -405,6 +420,8 @@ class GAN(LightningModule):
         if datamodule is not None:
             check_channels(datamodule, self.generator, self.discriminator)
             check_labels(datamodule, self.generator, self.discriminator)
+            if hasattr(self.inference, "bind"):  # strategies that take the data's geometry (lightning_gan.geometry)
+                self.inference.bind(datamodule, self.inference_generator)
         if self.hparams.channels_last:
             self.to(memory_format=torch.channels_last)  # converts 4-D parameters and buffers only
         if self.hparams.compile and stage == "fit":

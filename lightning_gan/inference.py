@@ -72,6 +72,13 @@ class WholeInput:
         path = f"{type(self).__module__}.{type(self).__qualname__}"
         return StrategyInfo(path, settings, modality, example_size, words)
 
+    def state_dict(self) -> dict[str, Any]:
+        """What the strategy learnt from the run (e.g. the training geometry), saved in checkpoints; ``{}``: nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` from a checkpoint."""
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({args})"

@@ -51,13 +51,13 @@ def predict(args: list[str], checkpoint: Path, inputs: Path, out: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------------- pix2pix
 def write_images(folder: Path) -> list[str]:
-    """RGB images at and off the U-Net's multiple of 64, and a grayscale one (converted to RGB as predict does)."""
+    """RGB images at and off the U-Net's multiple of 64, and an RGBA one (composited over white as predict does)."""
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True)
     Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / "square.png")
     Image.fromarray(rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)).save(folder / "odd.png")
-    Image.fromarray(rng.integers(0, 256, (40, 72), dtype=np.uint8), mode="L").save(folder / "gray.png")
-    return ["gray.png", "odd.png", "square.png"]
+    Image.fromarray(rng.integers(0, 256, (40, 72, 4), dtype=np.uint8), mode="RGBA").save(folder / "alpha.png")
+    return ["alpha.png", "odd.png", "square.png"]
 
 
 def test_translate_gives_the_images_predict_writes(runs, generators: dict[str, Generator], tmp_path: Path) -> None:

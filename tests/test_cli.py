@@ -21,7 +21,7 @@ PIX2PIX_ON_DEMO = [  # the 256-px recipes on the bundled 64-px demo pairs, tiny 
     "--data.init_args.root", "data/pix2pix_demo",
     "--data.init_args.load_size", "72", "--data.init_args.crop_size", "64",
     "--model.generator.init_args.num_downs", "6", "--model.generator.init_args.ngf", "4",
-    "--model.discriminator.init_args.ndf", "4", "--model.inference.init_args.multiple", "64",
+    "--model.discriminator.init_args.ndf", "4",
     "--data.init_args.num_workers", "0",
 ]  # fmt: skip
 SEGAN_SMALL = [  # 4 layers of <= 32 maps on 1024-sample windows (a multiple of 2**4)
@@ -41,6 +41,7 @@ TINY = {
                      "--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4"],
     "pix2pix_demo": ["--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4",
                      "--data.init_args.num_workers", "0"],
+    "pix2pix_cpu": PIX2PIX_ON_DEMO,
     **{f"pix2pix_{name}": PIX2PIX_ON_DEMO for name in ("facades", "edges2shoes", "maps", "cityscapes")},
 }  # fmt: skip
 

@@ -177,8 +177,11 @@ def test_file_and_sidecar_carry_the_normalisation_of_pix2pix(checkpoints: dict[s
     assert (described["size_multiple"], described["example_size"]) == (64, 64)
     assert described["value_range"] == [-1.0, 1.0] and described["z"] == {"input": False}
     assert described["sample_rate"] is None and described["pre_emphasis"] is None
-    assert described["whole_input"] == {"strategy": "lightning_gan.inference.PadToMultiple", "multiple": 64,
-                                        "mode": "reflect"}  # fmt: skip
+    assert described["whole_input"] == {
+        "strategy": "lightning_gan.geometry.AtTrainingScale", "pad_mode": "reflect", "quantize": True, "multiple": 64,
+        "geometry": {"preprocess": "resize_and_crop", "load_size": 72, "crop_size": 64, "size_multiple": 4},
+    }  # fmt: skip
+    assert "training scale (preprocess 'resize_and_crop', load_size 72" in described["preprocess"]
     assert "x / 127.5 - 1" in described["preprocess"]
     # onnxruntime sees the same names and dynamic dimensions.
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])

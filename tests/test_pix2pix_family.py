@@ -19,7 +19,7 @@ from PIL import Image
 from lightning_gan.callbacks import PredictionWriter
 from lightning_gan.cli import main
 from lightning_gan.data.paired_images import PairedImageDataModule
-from lightning_gan.inference import PadToMultiple
+from lightning_gan.geometry import AtTrainingScale
 from lightning_gan.losses import NonSaturatingLoss
 from lightning_gan.schedulers import LinearDecay
 from tests.conftest import CONFIGS, ROOT
@@ -120,7 +120,7 @@ def test_facades_config_is_the_reference_recipe() -> None:
     assert (data.load_size, data.crop_size, data.flip) == (286, 256, True)
     assert str(data.root) == "datasets/facades"
     # Whole-image inference and model selection.
-    assert isinstance(model.inference, PadToMultiple) and model.inference.multiple == 256
+    assert isinstance(model.inference, AtTrainingScale) and data.geometry.preprocess == "resize_and_crop"
     assert set(model.val_metrics.keys()) == {"val/l1", "val/psnr", "val/ssim"}
     assert model.val_metrics["val/psnr"].data_range == 2.0
     best, latest = [c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)]

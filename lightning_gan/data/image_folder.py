@@ -53,10 +53,59 @@ def _check_channels(channels: int) -> str:
     return _MODES[channels]
 
 
+_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+
+
+def mode_channels(mode: str) -> int:
+    """Colour channels of a PIL mode: 1 for the grayscale modes (with or without alpha, 8 or 16 bit), else 3."""
+    return 1 if mode in _GRAY_MODES else 3
+
+
+def image_channels(path: Path) -> int:
+    """Colour channels of an image file from its header: 1 for grayscale modes (with or without alpha, 8 or 16 bit),
+    3 otherwise (RGB, RGBA, palette, CMYK, ...). Alpha does not count.
+
+    Raises:
+        ImageReadError: the file cannot be opened; the message names ``path``.
+    """
+    try:
+        with Image.open(path) as img:
+            return mode_channels(img.mode)
+    except Exception as err:
+        raise ImageReadError(f"cannot read image {path}: {err}") from err
+
+
+def to_8bit(img: Image.Image) -> Image.Image:
+    """The documented conversion of any PIL image to 8 bits per channel, before the channel conversion.
+
+    * 16-bit grayscale (modes ``I;16*`` and ``I``, as PIL opens 16-bit PNGs): values 0..65535 are scaled to 0..255
+      (``round(v / 257)``), not clipped at 255 as ``Image.convert("L")`` would (which turns most of a 16-bit image
+      white). 16-bit RGB(A) PNGs are already reduced to 8 bits by PIL.
+    * Float images (mode ``F``) are taken as 0..1 and scaled to 0..255.
+    * Transparency (RGBA, LA, palette with alpha) is composited over white: a transparent pixel reads as white paper,
+      whatever colour it stores (edge maps with transparent backgrounds then read as black lines on white).
+    """
+    if img.mode.startswith("I"):
+        array = np.asarray(img, dtype=np.float64)
+        return Image.fromarray(np.clip(np.round(array / 257.0), 0, 255).astype(np.uint8), mode="L")
+    if img.mode == "F":
+        array = np.asarray(img, dtype=np.float64)
+        return Image.fromarray(np.clip(np.round(array * 255.0), 0, 255).astype(np.uint8), mode="L")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "RGBa", "La", "PA"):
+        base = img.convert("RGBA")
+        white = Image.new("RGBA", base.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(white, base)
+        return flat.convert("L" if img.mode in ("LA", "La") else "RGB")
+    return img
+
+
 def load_image(path: Path, channels: int) -> Image.Image:
     """Decode an image file fully and convert it to ``channels`` channels (1 -> mode "L", 3 -> mode "RGB").
 
-    Grayscale conversion is PIL's ITU-R 601-2 luma, the same as torchvision's ``Grayscale(1)`` used by the reference.
+    16-bit, float and transparent images are first brought to 8 bits as :func:`to_8bit` documents. Grayscale
+    conversion is PIL's ITU-R 601-2 luma, the same as torchvision's ``Grayscale(1)`` used by the reference.
 
     Raises:
         ValueError: ``channels`` is neither 1 nor 3.
@@ -66,7 +115,7 @@ def load_image(path: Path, channels: int) -> Image.Image:
     try:
         with Image.open(path) as img:
             img.load()
-            return img.convert(mode)
+            return to_8bit(img).convert(mode)
     except Exception as err:
         raise ImageReadError(f"cannot read image {path}: {err}") from err
 

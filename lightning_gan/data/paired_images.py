@@ -29,7 +29,8 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
-from lightning_gan.data.image_folder import image_size, list_images, load_image, pil_to_tensor
+from lightning_gan.data.image_folder import image_channels, image_size, list_images, load_image, pil_to_tensor
+from lightning_gan.geometry import ImageGeometry, Preprocess
 
 Direction = Literal["AtoB", "BtoA"]
 
@@ -56,15 +57,19 @@ def _examples(items: list[str]) -> str:
     return shown + (f", ... ({len(items)} in all)" if len(items) > _SHOW else "")
 
 
-def scan_split(folder: Path) -> list[PairFiles]:
+def scan_split(folder: Path, geometry: ImageGeometry | None = None, training: bool = True) -> list[PairFiles]:
     """List and check the pairs of one split folder, detecting its layout.
 
     The folder is in the split layout when it has both ``A/`` and ``B/`` subfolders, otherwise in the aligned layout.
+    With a ``geometry``, aligned images for ``resize_and_crop`` must have square halves (the reference resizes each
+    half to a square; the other modes take any even width), and with ``training`` every image must give a training
+    crop (:meth:`ImageGeometry.check`); evaluation takes images of any size.
 
     Raises:
         FileNotFoundError: ``folder`` does not exist.
         ValueError: the folder has no images; it has only one of ``A/`` and ``B/``; it mixes both layouts; ``A/`` and
-            ``B/`` hold different file names; an aligned file's width is not twice its height.
+            ``B/`` hold different file names or sizes; an aligned file's width is odd, or not twice its height for
+            ``resize_and_crop``; an image is smaller than the crop.
         ImageReadError: a file's header cannot be read (not an image, or empty).
     """
     folder = Path(folder)
@@ -81,8 +86,8 @@ def scan_split(folder: Path) -> list[PairFiles]:
                 f"{folder} mixes layouts: it has A/ and B/ subfolders and also images directly inside "
                 f"({_examples([p.name for p in loose])}); keep one layout per split folder"
             )
-        return _scan_split_layout(dir_a, dir_b)
-    return _scan_aligned_layout(folder, loose)
+        return _scan_split_layout(dir_a, dir_b, geometry if training else None)
+    return _scan_aligned_layout(folder, loose, geometry, training)
 
 
 def _no_images(folder: Path) -> ValueError:
@@ -92,23 +97,31 @@ def _no_images(folder: Path) -> ValueError:
     )
 
 
-def _scan_aligned_layout(folder: Path, files: list[Path]) -> list[PairFiles]:
+def _scan_aligned_layout(
+    folder: Path, files: list[Path], geometry: ImageGeometry | None, training: bool
+) -> list[PairFiles]:
     if not files:
         raise _no_images(folder)
+    square = geometry is None or geometry.preprocess == "resize_and_crop"
     bad = []
     for path in files:
         width, height = image_size(path)
-        if width != 2 * height:
+        if (square and width != 2 * height) or width % 2:
             bad.append(f"{path} ({width}x{height})")
+        elif geometry is not None and training:
+            geometry.check(width // 2, height, str(path))
     if bad:
+        need = "twice as wide as they are high" if square else "of even width"
+        mode = f" for preprocess={geometry.preprocess!r}" if geometry is not None else ""
+        other = " (other modes take non-square halves)" if square else ""
         raise ValueError(
-            "aligned A|B images must be twice as wide as they are high (A on the left half, B on the right); "
+            f"aligned A|B images must be {need}{mode}{other} (A on the left half, B on the right); "
             f"wrong size: {_examples(bad)}"
         )
     return [PairFiles(name=p.name, a=p) for p in files]
 
 
-def _scan_split_layout(dir_a: Path, dir_b: Path) -> list[PairFiles]:
+def _scan_split_layout(dir_a: Path, dir_b: Path, geometry: ImageGeometry | None) -> list[PairFiles]:
     files_a = {p.name: p for p in list_images(dir_a)}
     files_b = {p.name: p for p in list_images(dir_b)}
     if not files_a and not files_b:
@@ -120,62 +133,47 @@ def _scan_split_layout(dir_a: Path, dir_b: Path) -> list[PairFiles]:
             f"{dir_a} and {dir_b} must hold the same file names; "
             f"only in A/: [{_examples(only_a)}]; only in B/: [{_examples(only_b)}]"
         )
-    for path in (*files_a.values(), *files_b.values()):
-        image_size(path)  # header check: fail now, not in epoch 3
+    for name in sorted(files_a):  # header checks: fail now, not in epoch 3
+        size_a, size_b = image_size(files_a[name]), image_size(files_b[name])
+        if size_a != size_b:
+            raise ValueError(
+                f"{files_a[name]} is {size_a[0]}x{size_a[1]} but {files_b[name]} is {size_b[0]}x{size_b[1]}; "
+                "expected A and B of the same size"
+            )
+        if geometry is not None:
+            geometry.check(*size_a, str(files_a[name]))
     return [PairFiles(name=name, a=files_a[name], b=files_b[name]) for name in sorted(files_a)]
-
-
-class PairTransform:
-    """The pix2pix transform, applied identically to A and B (reference ``data/base_dataset.py``, ``resize_and_crop``).
-
-    Training: bicubic resize of both to ``load_size x load_size`` (the aspect ratio is not kept, as in the
-    reference), one random ``crop_size`` crop origin and one random horizontal flip shared by A and B. Evaluation:
-    bicubic resize to ``crop_size x crop_size``, nothing random (the reference's test options). The random draws use
-    torch's global RNG, which Lightning and the DataLoader seed per worker.
-
-    Args:
-        load_size: side of the resized image before the crop (training only).
-        crop_size: side of the output.
-        flip: whether training flips horizontally with probability 0.5.
-        train: training (random) or evaluation (deterministic) transform.
-    """
-
-    def __init__(self, load_size: int, crop_size: int, flip: bool, train: bool) -> None:
-        if crop_size < 1 or load_size < crop_size:
-            raise ValueError(f"expected 1 <= crop_size <= load_size, got load_size={load_size}, crop_size={crop_size}")
-        self.load_size, self.crop_size, self.flip, self.train = load_size, crop_size, flip, train
-
-    def __call__(self, a: Image.Image, b: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
-        side = self.load_size if self.train else self.crop_size
-        size = (side, side)
-        ta = pil_to_tensor(a.resize(size, Image.Resampling.BICUBIC))
-        tb = pil_to_tensor(b.resize(size, Image.Resampling.BICUBIC))
-        if not self.train:
-            return ta, tb
-        # Origin in 0..load-crop, both ends inclusive, as the reference's random.randint.
-        y, x = (int(v) for v in torch.randint(0, self.load_size - self.crop_size + 1, (2,)))
-        window = (slice(None), slice(y, y + self.crop_size), slice(x, x + self.crop_size))
-        ta, tb = ta[window], tb[window]
-        if self.flip and bool(torch.rand(()) < 0.5):
-            ta, tb = ta.flip(-1), tb.flip(-1)
-        return ta.contiguous(), tb.contiguous()
 
 
 class PairedImageDataset(Dataset):
     """Pairs as ``{"condition": C x H x W, "real": C x H x W, "name": str}`` tensors in ``[-1, 1]``.
 
+    Training items are made by :meth:`ImageGeometry.train_pair` (the same resize, random crop and flip for A and B);
+    evaluation items (``train=False``) are the native images, which the model's
+    :class:`~lightning_gan.geometry.AtTrainingScale` brings to the training scale and back, so metrics compare
+    outputs and targets at the native size.
+
     Args:
         pairs: the files, from :func:`scan_split`.
-        transform: the shared A/B transform.
+        geometry: the training geometry.
+        train: random training examples, or native images for evaluation.
+        flip: random horizontal flips in training.
         direction: ``"AtoB"`` makes A the condition and B the real image; ``"BtoA"`` swaps them.
         channels_a: channels of A after loading (1 grayscale, 3 RGB).
         channels_b: channels of B after loading.
     """
 
     def __init__(
-        self, pairs: list[PairFiles], transform: PairTransform, direction: Direction, channels_a: int, channels_b: int
+        self,
+        pairs: list[PairFiles],
+        geometry: ImageGeometry,
+        train: bool,
+        flip: bool,
+        direction: Direction,
+        channels_a: int,
+        channels_b: int,
     ) -> None:
-        self.pairs, self.transform, self.direction = pairs, transform, direction
+        self.pairs, self.geometry, self.train, self.flip, self.direction = pairs, geometry, train, flip, direction
         self.channels_a, self.channels_b = channels_a, channels_b
 
     def __len__(self) -> int:
@@ -192,7 +190,14 @@ class PairedImageDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
         pair = self.pairs[index]
-        a, b = self.transform(*self._load(pair))
+        a, b = (pil_to_tensor(image) for image in self._load(pair))
+        if a.shape[-2:] != b.shape[-2:]:
+            raise ValueError(
+                f"{pair.a} and {pair.b}: A is {a.shape[-1]}x{a.shape[-2]} but B is {b.shape[-1]}x{b.shape[-2]}; "
+                "expected A and B of the same size"
+            )
+        if self.train:
+            a, b = self.geometry.train_pair(a, b, self.flip)
         condition, real = (a, b) if self.direction == "AtoB" else (b, a)
         return {"condition": condition, "real": real, "name": pair.name}
 
@@ -216,11 +221,32 @@ class ConditionImageDataset(Dataset):
         return {"condition": pil_to_tensor(load_image(path, self.channels)), "name": path.name}
 
 
+def check_predict_channels(files: list[Path], channels: int) -> None:
+    """Stop before predicting when an input's channel count differs from the generator's input channels.
+
+    A grayscale file for an RGB model (or the reverse) is a different kind of input than the model trained on, so it
+    is refused rather than converted; alpha channels do not count (they are composited over white on load).
+
+    Raises:
+        ValueError: naming the files, their channel counts and the expected count.
+    """
+    bad = [f"{p} ({n} channel{'s' if n > 1 else ''})" for p in files if (n := image_channels(p)) != channels]
+    if bad:
+        kind = {1: "grayscale", 3: "RGB"}[channels]
+        raise ValueError(
+            f"predict inputs must have the checkpoint's {channels} condition channel{'s' if channels > 1 else ''} "
+            f"({kind}); got {_examples(bad)}. Convert them first, e.g. with PIL's Image.convert("
+            f"{'L' if channels == 1 else 'RGB'!r})"
+        )
+
+
 class PairedImageDataModule(LightningDataModule):
     """Paired image-to-image data (pix2pix) from ``root/train``, ``root/val``, ``root/test``.
 
     Batches are ``{"condition": N x C x H x W, "real": N x C x H x W, "name": list[str]}`` in ``[-1, 1]``;
     prediction batches are ``{"condition": 1 x C x H x W, "name": [file name]}`` at each image's original size.
+    Training batches are at the training geometry (:attr:`geometry`); validation and test batches hold the native
+    images, so an ``eval_batch_size`` above 1 needs images of one size.
 
     ``train/`` is needed to fit. Validation reads ``val/``, or ``test/`` when there is no ``val/`` (the public
     facades archive has both, edges2shoes has no ``test/``); testing reads ``test/``, or ``val/`` when there is no
@@ -230,9 +256,16 @@ class PairedImageDataModule(LightningDataModule):
         root: dataset folder holding ``train/`` and ``val/`` and/or ``test/``.
         direction: ``"AtoB"``: A is the condition and B the target; ``"BtoA"`` swaps them (the facades examples of
             the reference use BtoA, labels from photos' right half). Reference default AtoB.
-        load_size: side of the training resize before the random crop. Reference default 286.
-        crop_size: side of the training crop and of the evaluation resize. Reference default 256 (unet_256).
+        preprocess: how native images are brought to the training scale, the reference's ``--preprocess``:
+            ``"resize_and_crop"`` (default), ``"crop"``, ``"scale_width"``, ``"scale_width_and_crop"``, ``"none"``
+            (:mod:`lightning_gan.geometry`). Validation, test and predict use the same geometry through the
+            model's :class:`~lightning_gan.geometry.AtTrainingScale`.
+        load_size: side (``resize_and_crop``) or width (``scale_width*``) of the training resize before the random
+            crop. Reference default 286.
+        crop_size: side of the training crop. Reference default 256 (unet_256).
         flip: random horizontal flip in training, shared by A and B. Reference default on.
+        size_multiple: the non-cropping modes (``scale_width``, ``none``) round training images to multiples of
+            this; set it to the generator's multiple (U-Net: ``2**num_downs``). Reference base 4.
         channels_a: channels of A after loading: 1 (grayscale) or 3 (RGB). Reference default 3.
         channels_b: channels of B after loading. Reference default 3.
         batch_size: training batch size. Reference default 1 (with batch norm this equals instance norm).
@@ -251,9 +284,11 @@ class PairedImageDataModule(LightningDataModule):
         self,
         root: str,
         direction: Direction = "AtoB",
+        preprocess: Preprocess = "resize_and_crop",
         load_size: int = 286,
         crop_size: int = 256,
         flip: bool = True,
+        size_multiple: int = 4,
         channels_a: int = 3,
         channels_b: int = 3,
         batch_size: int = 1,
@@ -265,8 +300,7 @@ class PairedImageDataModule(LightningDataModule):
         super().__init__()
         if direction not in ("AtoB", "BtoA"):
             raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-        if crop_size < 1 or load_size < crop_size:
-            raise ValueError(f"expected 1 <= crop_size <= load_size, got load_size={load_size}, crop_size={crop_size}")
+        self.geometry = ImageGeometry(preprocess, load_size, crop_size, size_multiple)
         for arg, value in (("channels_a", channels_a), ("channels_b", channels_b)):
             if value not in (1, 3):
                 raise ValueError(f"{arg} must be 1 (grayscale) or 3 (RGB), got {value}")
@@ -312,8 +346,10 @@ class PairedImageDataModule(LightningDataModule):
         raise FileNotFoundError(f"neither {root / first} nor {root / fallback} exists: {first} needs one of them")
 
     def _dataset(self, folder: Path, train: bool) -> PairedImageDataset:
-        transform = PairTransform(self.load_size, self.crop_size, self.flip, train=train)
-        return PairedImageDataset(scan_split(folder), transform, self.direction, self.channels_a, self.channels_b)
+        pairs = scan_split(folder, self.geometry, training=train)
+        return PairedImageDataset(
+            pairs, self.geometry, train, self.flip, self.direction, self.channels_a, self.channels_b
+        )
 
     @override
     def setup(self, stage: str | None = None) -> None:
@@ -335,6 +371,7 @@ class PairedImageDataModule(LightningDataModule):
             files = list_images(self.predict_dir)
             if not files:
                 raise ValueError(f"no images in predict_dir {self.predict_dir} (expected .png/.jpg/... files)")
+            check_predict_channels(files, self.condition_channels)
             self.predict_set = ConditionImageDataset(files, self.condition_channels)
 
     def _loader(self, dataset: Dataset | None, stage: str, batch_size: int, shuffle: bool) -> DataLoader:

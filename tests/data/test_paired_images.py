@@ -117,7 +117,7 @@ def test_aligned_and_split_layouts_give_identical_batches(tmp_path: Path) -> Non
     _assert_same_batches(epochs[0][0], epochs[1][0])
     _assert_same_batches(epochs[0][1], epochs[1][1])
     assert [len(b["name"]) for b in epochs[0][0]] == [2, 1]  # drop_last=False
-    # Evaluation resizes to crop_size, which the 16 px halves already are: exactly the pictures, in name order.
+    # Evaluation gives the native pictures (the model's AtTrainingScale resizes them): exactly those, in name order.
     val = epochs[0][1]
     assert [b["name"][0] for b in val] == sorted(pairs)
     for batch in val:
@@ -190,7 +190,7 @@ def test_train_batches_have_crop_size_float32_values_in_range(tmp_path: Path) ->
         assert batch[key].shape == (4, 3, 12, 12) and batch[key].dtype == torch.float32
         assert batch[key].min() >= -1.0 and batch[key].max() <= 1.0
     val = next(iter(dm.val_dataloader()))
-    assert val["condition"].shape == (1, 3, 12, 12)
+    assert val["condition"].shape == (1, 3, SIDE, SIDE)  # evaluation: the native pictures
     assert val["name"] == ["00.png"]
     assert torch.all(val["condition"] == -1.0) and torch.all(val["real"] == 1.0)
 
@@ -222,7 +222,7 @@ def test_validation_has_no_randomness(tmp_path: Path) -> None:
     torch.manual_seed(1)
     second = _epoch(dm.val_dataloader())
     _assert_same_batches(first, second)
-    assert [b["condition"].shape for b in first] == [(2, 3, 12, 12), (1, 3, 12, 12)]
+    assert [b["condition"].shape for b in first] == [(2, 3, SIDE, SIDE), (1, 3, SIDE, SIDE)]  # native size
 
 
 def test_test_stage_reads_test_split(tmp_path: Path) -> None:
@@ -239,8 +239,9 @@ def test_predict_yields_original_sizes_and_names(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     folder = tmp_path / "inputs"
     folder.mkdir()
-    Image.fromarray(_rgb(rng, 12, 20)).save(folder / "wide.png")
-    Image.fromarray(_rgb(rng, 9, 7)).save(folder / "small.jpg", quality=95)
+    # Grayscale files for a grayscale condition (other channel counts are refused: tests/test_geometry.py).
+    Image.fromarray(_rgb(rng, 12, 20)).convert("L").save(folder / "wide.png")
+    Image.fromarray(_rgb(rng, 9, 7)).convert("L").save(folder / "small.jpg", quality=95)
     (folder / "readme.txt").write_text("not an image")
     dm = _dm(tmp_path / "unused", direction="BtoA", channels_b=1, predict_dir=str(folder))
     dm.setup("predict")
