@@ -23,7 +23,7 @@ This module is the user facade. Reading and checking checkpoints lives in :mod:`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from lightning_gan.data.paired_images import check_predict_channels
 from lightning_gan.data.wav import read_wav, resample
 from lightning_gan.description import Family, Modality, ModelInfo, describe
 from lightning_gan.gan import GAN
+from lightning_gan.labels import as_label_tensor, num_classes
 from lightning_gan.loading import load_gan, read_checkpoint
 
 
@@ -177,20 +178,29 @@ class Generator:
         condition = pre_emphasis(wave.to(self.device), self.info.pre_emphasis or 0.0)[None, None]
         return self._predict({"condition": condition}, seed)[0, 0]
 
-    def sample(self, n: int, seed: int | None = None) -> Tensor:
-        """Draw ``n`` samples from an unconditional generator (DCGAN): N x C x H x W in [-1, 1], on the CPU.
+    def sample(self, n: int, seed: int | None = None, labels: Sequence[int] | Tensor | None = None) -> Tensor:
+        """Draw ``n`` samples from a noise-to-image generator (DCGAN): N x C x H x W in [-1, 1], on the CPU.
 
         Args:
             n: how many.
             seed: seed for the noise (``None``: torch's global RNG); the caller's random state is left as it was.
+            labels: for a class-conditional generator, the class of each sample (``n`` indices, a sequence or a
+                tensor); ``None`` draws the classes uniformly (from ``seed`` when given).
 
         Raises:
-            ValueError: the generator is conditional, or ``n < 1``.
+            ValueError: the generator takes a condition, ``n < 1``, labels for an unconditional generator, a label
+                outside ``num_classes`` or not ``n`` of them.
         """
         self._require("sample", self.info.modality, conditional=False)
         if n < 1:
             raise ValueError(f"sample() expected n >= 1, got {n!r}")
-        return self._predict({"batch_size": n}, seed)
+        classes = num_classes(self.module.inference_generator)
+        tensor = as_label_tensor(labels, n, classes, "sample()")
+        if tensor is None and classes is not None:
+            rng = torch.Generator().manual_seed(seed) if seed is not None else None
+            tensor = torch.randint(classes, (n,), generator=rng)
+        batch = {"batch_size": n} if tensor is None else {"batch_size": n, "label": tensor.to(self.device)}
+        return self._predict(batch, seed)
 
 
 def load_generator(ckpt_path: str | Path, device: str | torch.device | None = None) -> Generator:

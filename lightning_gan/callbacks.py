@@ -21,6 +21,7 @@ from typing_extensions import override
 
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import resample, write_wav
+from lightning_gan.labels import num_classes
 
 
 def run_directory(trainer: Trainer) -> Path:
@@ -81,7 +82,8 @@ class SampleLogger(Callback):
     Conditional models: the first ``num_samples`` validation items (training items when there is no validation
     set); images become a grid with one row per item, ``input | output | target``, audio becomes
     ``<name>_{input,output,target}.wav`` triples. Unconditional models: ``num_samples`` images from a fixed noise
-    batch, so epochs are comparable. Files go to ``<run folder>/samples/``.
+    batch, so epochs are comparable; class-conditional ones (a generator with ``num_classes``): one row per class,
+    ``num_samples // num_classes`` images each (at least one). Files go to ``<run folder>/samples/``.
 
     Args:
         every_n_epochs: how often.
@@ -104,8 +106,15 @@ class SampleLogger(Callback):
         loader = _first_loader(datamodule, ("val_dataloader", "train_dataloader"))
         first = next(iter(loader))
         if isinstance(first, Tensor) or "condition" not in first:
-            latent_shape = pl_module.generator.latent_shape(self.num_samples, None)
-            return {"noise": torch.randn(latent_shape, generator=torch.Generator().manual_seed(self.seed))}
+            classes = num_classes(pl_module.generator)
+            per_class = max(1, self.num_samples // classes) if classes else self.num_samples
+            count = per_class * (classes or 1)
+            latent_shape = pl_module.generator.latent_shape(count, None)
+            noise = torch.randn(latent_shape, generator=torch.Generator().manual_seed(self.seed))
+            fixed: dict[str, Any] = {"noise": noise}
+            if classes:
+                fixed |= {"labels": torch.arange(classes).repeat_interleave(per_class), "per_row": per_class}
+            return fixed
         items: dict[str, list[Any]] = {"condition": [], "real": [], "name": []}
         for batch in loader:
             for i in range(batch["condition"].shape[0]):
@@ -138,9 +147,11 @@ class SampleLogger(Callback):
         device = pl_module.device
         post = pl_module.postprocess
         if "noise" in self._fixed:
-            images = post(pl_module.inference_generator(self._fixed["noise"].to(device))).cpu()
-            grid = make_grid(images, nrow=int(len(images) ** 0.5 + 0.999))
-            self._log_image(trainer, grid, folder / f"epoch_{epoch:04d}.png", "generated samples")
+            inputs = [self._fixed[k].to(device) for k in ("noise", "labels") if k in self._fixed]
+            images = post(pl_module.inference_generator(*inputs)).cpu()
+            nrow = self._fixed.get("per_row", int(len(images) ** 0.5 + 0.999))
+            caption = "one row per class" if "labels" in self._fixed else "generated samples"
+            self._log_image(trainer, make_grid(images, nrow=nrow), folder / f"epoch_{epoch:04d}.png", caption)
             return
         rows, audio = [], []
         for condition, real, name in zip(
@@ -197,6 +208,9 @@ class PredictionWriter(BasePredictionWriter):
     (batch key ``length``), at the model's ``sample_rate`` or, with ``audio_rate="input"``, resampled back to each
     input file's own rate (batch key ``sample_rate``) and length (``frames``).
 
+    Class-conditional predictions (batch key ``label``) also get one grid per class, ``class_<k>.png``, written
+    when ``predict`` ends.
+
     Args:
         output_dir: the folder to write into (created if missing); ``None``: ``<default_root_dir>/predictions``.
         sample_rate: the model's audio rate.
@@ -213,6 +227,7 @@ class PredictionWriter(BasePredictionWriter):
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.sample_rate = sample_rate
         self.audio_rate = audio_rate
+        self._by_class: dict[int, list[Tensor]] = {}
 
     @override
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
@@ -232,10 +247,13 @@ class PredictionWriter(BasePredictionWriter):
     ) -> None:
         output = prediction["output"].detach().float().cpu()
         names = prediction.get("name") or [f"{batch_idx:05d}_{i:03d}.png" for i in range(len(output))]
+        labels = prediction.get("label")
         for i, name in enumerate(names):
             path = self.output_dir / name
             if output.dim() == 4:
                 save_image(output[i], path)
+                if labels is not None:
+                    self._by_class.setdefault(int(labels[i]), []).append(output[i])
                 continue
             wave = output[i].flatten()
             if "length" in prediction:
@@ -247,3 +265,12 @@ class PredictionWriter(BasePredictionWriter):
                 if "frames" in prediction:  # resampling rounds lengths up: trim to the file's own frame count
                     wave = wave[: int(prediction["frames"][i])]
             write_wav(path.with_suffix(".wav"), wave, rate)
+
+    @override
+    def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        folder = self.output_dir
+        assert folder is not None  # set in setup
+        for label, images in sorted(self._by_class.items()):
+            grid = make_grid(torch.stack(images), nrow=int(len(images) ** 0.5 + 0.999))
+            save_image(grid, folder / f"class_{label}.png")
+        self._by_class = {}

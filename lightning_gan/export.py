@@ -56,6 +56,7 @@ from torch import Tensor, nn
 
 from lightning_gan.description import ModelInfo, describe
 from lightning_gan.gan import GAN
+from lightning_gan.labels import num_classes
 from lightning_gan.loading import load_gan
 
 Format = Literal["onnx", "torchscript"]
@@ -260,6 +261,12 @@ def export(
     info = describe(module, checkpoint.get("datamodule_hyper_parameters"))
     module = module.float()
     generator = module.inference_generator.eval().requires_grad_(False)
+    if num_classes(generator) is not None:
+        raise ValueError(
+            f"{ckpt_path}: exporting a class-conditional generator ({info.generator}, num_classes="
+            f"{num_classes(generator)}) is not supported; draw its samples with "
+            "lightning_gan.api.load_generator(ckpt).sample(n, labels=...)"
+        )
     inputs = _example_inputs(generator, info)
     with torch.no_grad():
         example_output = generator(*inputs.values())

@@ -41,7 +41,9 @@ from lightning_gan import _compat
 from lightning_gan.checks import check_channels
 from lightning_gan.evaluation import SampleQuality
 from lightning_gan.inference import Direct, WholeInput
+from lightning_gan.labels import check_labels, class_inputs
 from lightning_gan.losses import AdversarialLoss, NonSaturatingLoss
+from lightning_gan.penalties import GradientPenalty, check_penalties
 from lightning_gan.precision import gradient_scale, outside_autocast, weight_cast_cache
 from lightning_gan.reconstruction import L1Loss, ReconstructionLoss
 from lightning_gan.speed import compile_networks, step_logs_due, to_channels_last
@@ -67,6 +69,10 @@ class GAN(LightningModule):
         generator: G; see :mod:`lightning_gan.nets` for the contract (condition and/or noise in, sample out).
         discriminator: D; raw scores (logits) of any shape.
         loss: the adversarial loss strategy; default :class:`~lightning_gan.losses.NonSaturatingLoss`.
+        penalties: gradient penalties added to D's loss on every D step, whatever the loss
+            (:mod:`lightning_gan.penalties`: R1, R2, lazy or not).
+        augment: differentiable augmentation applied to every input of D during training
+            (:class:`~lightning_gan.augment.DiffAugment`); default: none.
         g_optimizer: builds G's optimizer from G's parameters (a ``class_path`` in YAML).
         d_optimizer: builds D's optimizer from D's parameters.
         g_scheduler: optional learning-rate scheduler for G's optimizer.
@@ -118,6 +124,8 @@ class GAN(LightningModule):
         generator: nn.Module,
         discriminator: nn.Module,
         loss: AdversarialLoss | None = None,
+        penalties: list[GradientPenalty] | None = None,
+        augment: nn.Module | None = None,
         g_optimizer: OptimizerCallable = torch.optim.Adam,
         d_optimizer: OptimizerCallable = torch.optim.Adam,
         g_scheduler: LRSchedulerCallable | None = None,
@@ -155,6 +163,9 @@ class GAN(LightningModule):
         self.generator = generator
         self.discriminator = discriminator
         self.loss = loss if loss is not None else NonSaturatingLoss()
+        self.penalties = nn.ModuleList(penalties or [])
+        check_penalties(self.loss, list(self.penalties))
+        self.augment = augment if augment is not None else nn.Identity()
         self.reconstruction = reconstruction if reconstruction is not None else L1Loss()
         self.inference = inference if inference is not None else Direct()
         self.postprocess = postprocess if postprocess is not None else nn.Identity()
@@ -196,10 +207,14 @@ class GAN(LightningModule):
         return torch.randn(shape, device=self.device if condition is None else condition.device)
 
     def generate(
-        self, condition: Tensor | None = None, batch_size: int | None = None, generator: nn.Module | None = None
+        self,
+        condition: Tensor | None = None,
+        batch_size: int | None = None,
+        generator: nn.Module | None = None,
+        labels: Tensor | None = None,
     ) -> Tensor:
         """One forward pass of G (default: the training G, through its DDP wrapper when it has one) on a batch
-        shaped as in training."""
+        shaped as in training; a class-conditional G also gets ``labels`` (:mod:`lightning_gan.labels`)."""
         call = generator if generator is not None else self.train_wrappers.get("generator", self.generator)
         generator = generator if generator is not None else self.generator
         if condition is None and batch_size is None:
@@ -207,20 +222,30 @@ class GAN(LightningModule):
         n = condition.shape[0] if condition is not None else int(batch_size)  # type: ignore[arg-type]
         z = self.sample_noise(n, condition, generator)
         inputs = [t for t in (condition, z) if t is not None]
-        return call(*inputs)
+        return call(*inputs, *class_inputs(generator, labels, "generator"))
 
     @override
-    def forward(self, condition: Tensor | None = None, batch_size: int | None = None) -> Tensor:
+    def forward(
+        self, condition: Tensor | None = None, batch_size: int | None = None, labels: Tensor | None = None
+    ) -> Tensor:
         """Generate whole outputs with the inference generator (EMA when kept) and the inference strategy."""
         generator = self.inference_generator
         if condition is None:
-            return self.generate(None, batch_size, generator)
-        return self.inference(lambda c: self.generate(c, generator=generator), condition)
+            return self.generate(None, batch_size, generator, labels)
+        return self.inference(lambda c: self.generate(c, generator=generator, labels=labels), condition)
 
-    def discriminate(self, sample: Tensor, condition: Tensor | None, discriminator: nn.Module | None = None) -> Tensor:
-        """D's scores for ``sample``; a conditional D sees ``cat([condition, sample], dim=1)``."""
-        discriminator = discriminator if discriminator is not None else self.discriminator
-        return discriminator(sample if condition is None else torch.cat([condition, sample], dim=1))
+    def discriminate(
+        self,
+        sample: Tensor,
+        condition: Tensor | None,
+        discriminator: nn.Module | None = None,
+        labels: Tensor | None = None,
+    ) -> Tensor:
+        """D's scores for ``sample``: a conditional D sees ``cat([condition, sample], dim=1)``, through ``augment``;
+        a class-conditional D also gets ``labels``."""
+        x = self.augment(sample if condition is None else torch.cat([condition, sample], dim=1))
+        call = discriminator if discriminator is not None else self.discriminator
+        return call(x, *class_inputs(self.discriminator, labels, "discriminator"))
 
     # ------------------------------------------------------------------ training
     @property
@@ -245,16 +270,18 @@ class GAN(LightningModule):
     @override
     def training_step(self, batch: Batch | Tensor, batch_idx: int) -> None:
         real, condition = self.unpack(batch)
+        labels = batch.get("label") if isinstance(batch, dict) else None
         opt_g, opt_d = self.optimizers()  # type: ignore[attr-defined]  # two optimizers: a list
-        n = real.shape[0]
-        for i in range(self.hparams.n_critic):
-            if i == self.hparams.n_critic - 1:
-                fake = self.generate(condition, n)  # graph kept: the G step reuses it
+        n, n_critic = real.shape[0], self.hparams.n_critic
+        for i in range(n_critic):
+            if i == n_critic - 1:
+                fake = self.generate(condition, n, labels=labels)  # graph kept: the G step reuses it
             else:
                 with torch.no_grad():
-                    fake = self.generate(condition, n)
-            logs = self._discriminator_step(opt_d, real, fake.detach(), condition)
-        logs |= self._generator_step(opt_g, real, fake, condition)
+                    fake = self.generate(condition, n, labels=labels)
+            d_step = self.global_step // (n_critic + 1) * n_critic + i  # D steps so far (lazy penalties)
+            logs = self._discriminator_step(opt_d, real, fake.detach(), condition, labels, d_step)
+        logs |= self._generator_step(opt_g, real, fake, condition, labels)
         if self.hparams.scheduler_interval == "step":
             self._step_schedulers()
         if step_logs_due(self.trainer, self.global_step):  # logging costs even when not written; progress bar too
@@ -263,19 +290,36 @@ class GAN(LightningModule):
             self.log_dict(shown, prog_bar=True, batch_size=n)
             self.log_dict(logs, batch_size=n)
 
-    def _discriminator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
+    def _discriminator_step(
+        self,
+        opt: Any,
+        real: Tensor,
+        fake: Tensor,
+        condition: Tensor | None,
+        labels: Tensor | None = None,
+        d_step: int = 0,
+    ) -> dict[str, Any]:
         logs: dict[str, Any] = {}
         discriminator = self.train_wrappers.get("discriminator", self.discriminator)
         with self.toggled_optimizer(opt), weight_cast_cache(self.device.type):
-            real_scores = self.discriminate(real, condition, discriminator)
-            fake_scores = self.discriminate(fake, condition, discriminator)
+            real_scores = self.discriminate(real, condition, discriminator, labels)
+            fake_scores = self.discriminate(fake, condition, discriminator, labels)
             adversarial = self.loss.discriminator_loss(real_scores, fake_scores)
             d_loss = self.hparams.discriminator_loss_weight * adversarial
             scale = gradient_scale(_compat.attached_trainer(self))
-            penalty = self.loss.penalty(lambda x: self.discriminate(x, condition), real, fake, scale)
+
+            def critic(x: Tensor) -> Tensor:
+                return self.discriminate(x, condition, labels=labels)
+
+            penalty = self.loss.penalty(critic, real, fake, scale)
             if penalty is not None:
                 d_loss = d_loss + penalty
                 logs["train/gradient_penalty"] = penalty.detach()
+            for extra in self.penalties:
+                term = extra(critic, real, fake, scale, d_step)
+                if term is not None:
+                    d_loss = d_loss + term
+                    logs[f"train/penalty_{extra.name}"] = term.detach()
             logs["train/discrim_loss"] = d_loss.detach()
             logs["train/d_real"] = self.loss.probability(real_scores)
             logs["train/d_fake"] = self.loss.probability(fake_scores)
@@ -285,10 +329,12 @@ class GAN(LightningModule):
         logs["train/lr_D"] = opt.param_groups[0]["lr"]
         return logs
 
-    def _generator_step(self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None) -> dict[str, Any]:
+    def _generator_step(
+        self, opt: Any, real: Tensor, fake: Tensor, condition: Tensor | None, labels: Tensor | None = None
+    ) -> dict[str, Any]:
         logs: dict[str, Any] = {}
         with self.toggled_optimizer(opt):  # the bare D: frozen here, so a DDP wrapper would wait for its gradients
-            g_adversarial = self.loss.generator_loss(self.discriminate(fake, condition))
+            g_adversarial = self.loss.generator_loss(self.discriminate(fake, condition, labels=labels))
             g_loss = g_adversarial
             logs["train/gen_loss_GAN"] = g_adversarial.detach()
             if self.hparams.reconstruction_weight > 0:
@@ -379,6 +425,7 @@ class GAN(LightningModule):
         datamodule = getattr(trainer, "datamodule", None)  # None without a trainer or when fit got bare loaders
         if datamodule is not None:
             check_channels(datamodule, self.generator, self.discriminator)
+            check_labels(datamodule, self.generator, self.discriminator)
             if hasattr(self.inference, "bind"):  # strategies that take the data's geometry (lightning_gan.geometry)
                 self.inference.bind(datamodule, self.inference_generator)
         if self.hparams.channels_last:
@@ -386,7 +433,7 @@ class GAN(LightningModule):
         if self.sample_quality is not None:
             self.sample_quality.setup()  # a missing feature-network file stops the run here, before training
         if self.hparams.compile and stage == "fit":
-            compile_networks(self.generator, self.discriminator, self.loss)
+            compile_networks(self.generator, self.discriminator, self.loss, penalties=list(self.penalties))
 
     # ------------------------------------------------------------------ evaluation
     @override
@@ -446,8 +493,8 @@ class GAN(LightningModule):
         condition = batch.get("condition")
         if condition is None:
             n = len(batch["name"]) if "name" in batch else int(batch["batch_size"])
-            output = self(None, n)
+            output = self(None, n, batch.get("label"))
         else:
-            output = self(condition)
+            output = self(condition, labels=batch.get("label"))
         extra = {k: v for k, v in batch.items() if k not in ("condition", "real")}
         return {"output": self.postprocess(output), **extra}

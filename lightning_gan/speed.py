@@ -2,6 +2,7 @@
 logs only on the steps the loggers record. ``docs/benchmarks_ablation.md`` measures what each is worth."""
 
 import logging
+from collections.abc import Sequence
 
 import torch
 from lightning.pytorch import Trainer
@@ -20,19 +21,21 @@ def to_channels_last(tensor: Tensor | None) -> Tensor | None:
     return tensor.contiguous(memory_format=torch.channels_last)
 
 
-def compile_networks(generator: nn.Module, discriminator: nn.Module, loss: AdversarialLoss) -> None:
+def compile_networks(
+    generator: nn.Module, discriminator: nn.Module, loss: AdversarialLoss, penalties: Sequence[nn.Module] = ()
+) -> None:
     """``torch.compile`` G and D in place (``nn.Module.compile``: state-dict keys do not change), once.
 
-    With a loss that has a gradient penalty only G is compiled: compiled modules do not support the penalty's
-    double backward.
+    With a loss that has a gradient penalty, or extra ``penalties`` (:mod:`lightning_gan.penalties`), only G is
+    compiled: compiled modules do not support the penalty's double backward.
     """
     if _compat.is_compiled(generator):
         return
     generator.compile()
-    if type(loss).penalty is AdversarialLoss.penalty:
+    if type(loss).penalty is AdversarialLoss.penalty and not penalties:
         discriminator.compile()
     else:
-        log.info("Compiling G only: %s's penalty needs a double backward through D.", type(loss).__name__)
+        log.info("Compiling G only: the gradient penalty needs a double backward through D.")
 
 
 def step_logs_due(trainer: Trainer, global_step: int) -> bool:

@@ -8,7 +8,11 @@ A seeded 20 % of the digits (:func:`split_digits`, 360 images) is held out as th
 the samples' FID is measured against (:mod:`lightning_gan.evaluation`) and the held-out set of the digits
 classifier that defines that FID's feature space (:mod:`lightning_gan.metrics.digits`). Neither G nor that
 classifier trains on it.
+
+With ``labels=True`` each item also carries its class (the digit, 0-9) for class-conditional models.
 """
+
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -20,14 +24,17 @@ from typing_extensions import override
 
 
 class _Reals(Dataset):
-    def __init__(self, images: Tensor) -> None:
+    def __init__(self, images: Tensor, labels: Tensor | None = None) -> None:
         self.images = images
+        self.labels = labels
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return {"real": self.images[index]}
+        if self.labels is None:
+            return {"real": self.images[index]}
+        return {"real": self.images[index], "label": self.labels[index]}
 
 
 class SampleNames(Dataset):
@@ -53,6 +60,27 @@ def split_digits(count: int = 1797, val_fraction: float = 0.2, seed: int = 0) ->
     return order[n_val:].sort().values, order[:n_val].sort().values
 
 
+class ClassSampleNames(Dataset):
+    """Predict for a class-conditional model: ``count`` images per class, item ``{"name", "label"}`` named
+    ``class_<k>/sample_<i>.png``, classes in turn."""
+
+    def __init__(self, count: int, num_classes: int) -> None:
+        self.count = count
+        self.num_classes = num_classes
+
+    def __len__(self) -> int:
+        return self.count * self.num_classes
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        label, i = divmod(index, self.count)
+        return {"name": f"class_{label}/sample_{i:05d}.png", "label": torch.tensor(label)}
+
+
+def load_digit_labels() -> Tensor:
+    """The class (0-9) of each of the 1,797 digits, in :func:`load_digit_images`' order, as int64."""
+    return torch.from_numpy(load_digits().target).long()
+
+
 def load_digit_images(image_size: int = 32) -> Tensor:
     """All 1,797 digits as a float tensor N x 1 x image_size x image_size in [-1, 1] (white digit on black)."""
     images = torch.from_numpy(load_digits().images).float().unsqueeze(1) / 16.0
@@ -62,15 +90,16 @@ def load_digit_images(image_size: int = 32) -> Tensor:
 
 
 class DigitsDataModule(LightningDataModule):
-    """Unconditional batches ``{"real": N x 1 x S x S}`` of upscaled handwritten digits.
+    """Batches ``{"real": N x 1 x S x S}`` of upscaled handwritten digits, plus ``"label"`` (N, int64) on request.
 
     Args:
         image_size: side of the upscaled images (a power of two for DCGAN; 32 by default).
         batch_size: images per batch (DCGAN: 128; 64 keeps more steps per epoch on this small set).
-        num_predict: how many images ``predict`` draws.
+        num_predict: how many images ``predict`` draws; with ``labels``, how many per class.
         val_fraction: share of the digits held out for validation (:func:`split_digits`).
         split_seed: seed of the held-out split; keep it fixed to compare runs (and the shipped classifier was
             trained on the training split of seed 0 and fraction 0.2).
+        labels: also yield each digit's class, for class-conditional models (``num_classes`` is then 10).
     """
 
     def __init__(
@@ -80,6 +109,7 @@ class DigitsDataModule(LightningDataModule):
         num_predict: int = 64,
         val_fraction: float = 0.2,
         split_seed: int = 0,
+        labels: bool = False,
     ) -> None:
         super().__init__()
         if image_size < 8:
@@ -88,25 +118,33 @@ class DigitsDataModule(LightningDataModule):
         self.image_size = image_size
         self.batch_size = batch_size
         self.num_predict = num_predict
+        self.labels = labels
         self.real_channels = 1
         self.train_index, self.val_index = split_digits(val_fraction=val_fraction, seed=split_seed)
+        self.num_classes: int | None = 10 if labels else None
         self.images: Tensor | None = None
+        self.targets: Tensor | None = None
 
     @override
     def setup(self, stage: str) -> None:
         if self.images is None:
             self.images = load_digit_images(self.image_size)
+            self.targets = load_digit_labels() if self.labels else None
 
     @override
     def train_dataloader(self) -> DataLoader:
-        assert self.images is not None
-        train = _Reals(self.images[self.train_index])
-        return DataLoader(train, batch_size=self.batch_size, shuffle=True, drop_last=True)
+        return DataLoader(self._reals(self.train_index), batch_size=self.batch_size, shuffle=True, drop_last=True)
 
+    @override
     def val_dataloader(self) -> DataLoader:
+        return DataLoader(self._reals(self.val_index), batch_size=self.batch_size)
+
+    def _reals(self, index: Tensor) -> _Reals:
         assert self.images is not None
-        return DataLoader(_Reals(self.images[self.val_index]), batch_size=self.batch_size)
+        return _Reals(self.images[index], None if self.targets is None else self.targets[index])
 
     @override
     def predict_dataloader(self) -> DataLoader:
+        if self.num_classes is not None:
+            return DataLoader(ClassSampleNames(self.num_predict, self.num_classes), batch_size=self.batch_size)
         return DataLoader(SampleNames(self.num_predict), batch_size=self.batch_size)

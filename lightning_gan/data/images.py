@@ -6,9 +6,14 @@ optionally flipped at random, and mapped to [-1, 1] (the generator's tanh range)
 
 ``val_fraction`` holds out a seeded share of the files as a validation set (never flipped, never trained on): the
 real images that sample-quality metrics (:mod:`lightning_gan.evaluation`) score G's samples against.
+
+Every image is converted to ``channels`` on load. A folder that mixes grayscale and colour files stops at setup
+with the names of one file of each kind (the model would otherwise learn from silently converted images), unless
+``mixed_channels="convert"`` says the conversion is wanted; the check reads only the file headers.
 """
 
 from pathlib import Path
+from typing import Literal
 
 import torch
 from lightning.pytorch import LightningDataModule
@@ -18,7 +23,22 @@ from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
 from lightning_gan.data.digits import SampleNames
-from lightning_gan.data.image_folder import list_images, load_image, pil_to_tensor
+from lightning_gan.data.image_folder import ImageReadError, list_images, load_image, pil_to_tensor
+
+_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
+
+
+def file_channels(path: Path) -> int:
+    """1 for a grayscale image file, 3 for a colour one (RGB, RGBA, palette, CMYK, ...), from its header.
+
+    Raises:
+        ImageReadError: the file cannot be opened as an image; the message names it.
+    """
+    try:
+        with Image.open(path) as img:
+            return 1 if img.mode in _GRAY_MODES else 3
+    except Exception as err:
+        raise ImageReadError(f"cannot read image {path}: {err}") from err
 
 
 def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
@@ -60,6 +80,8 @@ class ImageFolderDataModule(LightningDataModule):
         num_predict: how many images ``predict`` draws.
         val_fraction: share of the files held out for validation (0: no validation set, nothing is validated).
         split_seed: seed of the held-out split (a permutation of the sorted file list).
+        mixed_channels: what to do with a folder of both grayscale and colour files: ``"error"`` (default: stop at
+            setup naming one of each) or ``"convert"`` (convert each to ``channels`` on load, as all files are).
     """
 
     def __init__(
@@ -73,12 +95,16 @@ class ImageFolderDataModule(LightningDataModule):
         num_predict: int = 64,
         val_fraction: float = 0.0,
         split_seed: int = 0,
+        mixed_channels: Literal["error", "convert"] = "error",
     ) -> None:
         super().__init__()
         if not 0.0 <= val_fraction < 1.0:
             raise ValueError(f"Expected `val_fraction` in [0, 1), got {val_fraction!r}.")
+        if mixed_channels not in ("error", "convert"):
+            raise ValueError(f"Expected `mixed_channels` 'error' or 'convert', got {mixed_channels!r}.")
         self.val_fraction, self.split_seed = val_fraction, split_seed
         self.val_files: list[Path] = []
+        self.mixed_channels = mixed_channels
         self.root = Path(root)
         self.image_size, self.real_channels, self.flip = image_size, channels, flip
         self.batch_size, self.num_workers, self.num_predict = batch_size, num_workers, num_predict
@@ -100,6 +126,20 @@ class ImageFolderDataModule(LightningDataModule):
             raise ValueError(
                 f"{self.root} holds {len(self.files)} images, fewer than one batch (batch_size={self.batch_size})."
             )
+        if self.mixed_channels == "error":
+            self._check_uniform_channels()
+
+    def _check_uniform_channels(self) -> None:
+        first: dict[int, Path] = {}
+        for path in self.files:
+            first.setdefault(file_channels(path), path)
+            if len(first) > 1:
+                raise ValueError(
+                    f"{self.root} mixes grayscale and colour images, e.g. {first[1].name} (1 channel) and "
+                    f"{first[3].name} (3 channels); expected one channel count. The model trains on "
+                    f"channels={self.real_channels}: convert the files, or set `--data.init_args.mixed_channels "
+                    f"convert` to convert every image to {self.real_channels} channel(s) on load."
+                )
 
     @override
     def train_dataloader(self) -> DataLoader:

@@ -17,6 +17,13 @@ Discriminator
     ``forward(x) -> scores`` (raw logits of any shape, e.g. N x 1 x 30 x 30 patches). A conditional loop feeds
     ``torch.cat([condition, sample], dim=1)``, as pix2pix and SEGAN do. Attribute ``in_channels``.
 
+Class-conditional networks
+    declare ``num_classes`` and take the batch's class indices as their last input: ``G(z, labels)``,
+    ``D(x, labels)`` (:mod:`lightning_gan.labels`, :mod:`lightning_gan.nets.conditional`).
+
+Spectral normalization
+    the discriminators' ``spectral_norm`` option, or :func:`lightning_gan.nets.spectral_norm.apply_spectral_norm`.
+
 Initialisation
     :func:`lightning_gan.nets.init.normal_init_` (DCGAN/pix2pix: N(0, 0.02) weights, N(1, 0.02) norm scales).
 """

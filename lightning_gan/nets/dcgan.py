@@ -17,6 +17,7 @@ from itertools import pairwise
 from torch import Tensor, nn
 
 from lightning_gan.nets.init import normal_init_
+from lightning_gan.nets.spectral_norm import apply_spectral_norm
 
 
 def _stages(image_size: int) -> int:
@@ -73,9 +74,19 @@ class DCGANDiscriminator(nn.Module):
         in_channels: image channels.
         ndf: channels of the first layer; later layers double it (64 in the paper).
         image_size: input height and width, a power of two >= 8.
+        spectral_norm: spectrally normalize every convolution (Miyato et al. 2018; see
+            :mod:`lightning_gan.nets.spectral_norm`); the batch norms stay unless ``batch_norm`` is off.
+        batch_norm: batch norm after the hidden convolutions (the DCGAN paper); SN-GAN's discriminators have none.
     """
 
-    def __init__(self, in_channels: int = 3, ndf: int = 64, image_size: int = 64) -> None:
+    def __init__(
+        self,
+        in_channels: int = 3,
+        ndf: int = 64,
+        image_size: int = 64,
+        spectral_norm: bool = False,
+        batch_norm: bool = True,
+    ) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.image_size = image_size
@@ -83,10 +94,13 @@ class DCGANDiscriminator(nn.Module):
         channels = [ndf * 2**i for i in range(stages)]
         layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
         for c_in, c_out in pairwise(channels):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)]
+            norm = nn.BatchNorm2d(c_out) if batch_norm else nn.Identity()
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not batch_norm), norm, nn.LeakyReLU(0.2, True)]
         layers += [nn.Conv2d(channels[-1], 1, 4, 1, 0, bias=False)]
         self.net = nn.Sequential(*layers)
         normal_init_(self)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.image_size or x.shape[-2] != self.image_size:

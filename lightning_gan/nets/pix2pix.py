@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from lightning_gan.nets.init import normal_init_
+from lightning_gan.nets.spectral_norm import apply_spectral_norm
 
 Norm = Literal["batch", "instance", "none"]
 NORMS: tuple[str, ...] = ("batch", "instance", "none")
@@ -283,13 +284,17 @@ class PatchGANDiscriminator(nn.Module):
         ndf: channels of the first conv (reference ``--ndf 64``).
         n_layers: stride-2 convolutions; 3 is the reference's ``basic`` (70x70) discriminator.
         norm: ``"batch"`` (pix2pix default), ``"instance"`` or ``"none"``.
+        spectral_norm: spectrally normalize every convolution (Miyato et al. 2018; see
+            :mod:`lightning_gan.nets.spectral_norm`).
 
     Raises:
         ValueError: on an unknown ``norm`` or non-positive sizes; in ``forward``, on wrong channels or an input too
             small to leave one logit.
     """
 
-    def __init__(self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: Norm = "batch") -> None:
+    def __init__(
+        self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: Norm = "batch", spectral_norm: bool = False
+    ) -> None:
         super().__init__()
         _check_norm(norm)
         _check_positive(in_channels=in_channels, ndf=ndf, n_layers=n_layers)
@@ -310,6 +315,8 @@ class PatchGANDiscriminator(nn.Module):
         layers.append(nn.Conv2d(channels, 1, 4, 1, 1))
         self.model = nn.Sequential(*layers)
         normal_init_(self)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     @property
     def receptive_field(self) -> int:

@@ -30,6 +30,8 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
+from lightning_gan.nets.spectral_norm import apply_spectral_norm
+
 PAPER_CHANNELS: tuple[int, ...] = (16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 1024)
 """Encoder / discriminator feature maps of the paper (TF ``model.py`` ``g_enc_depths`` and ``d_num_fmaps``)."""
 
@@ -310,6 +312,8 @@ class SEGANDiscriminator(nn.Module):
         negative_slope: LeakyReLU slope (TF ``ops.leakyrelu`` 0.3; deNsuh/segan-pytorch's 0.03 is a typo).
         bias: biases on the strided convolutions (see the module docstring).
         window: input length; fixed because the final linear layer reads ``window / 2**L`` positions (paper 16384).
+        spectral_norm: spectrally normalize every convolution and the linear layer (Miyato et al. 2018; see
+            :mod:`lightning_gan.nets.spectral_norm`); not in the paper.
 
     Raises:
         ValueError: on an invalid configuration or a ``window`` that is not a multiple of ``2**len(channels)``; in
@@ -324,6 +328,7 @@ class SEGANDiscriminator(nn.Module):
         negative_slope: float = 0.3,
         bias: bool = True,
         window: int = 16384,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         _check_config(channels, kernel_size, "SEGANDiscriminator")
@@ -352,6 +357,8 @@ class SEGANDiscriminator(nn.Module):
         _trunc_normal_init_(self)
         nn.init.xavier_uniform_(self.fc.weight)  # TF ``fully_connected`` default initialiser
         nn.init.zeros_(self.fc.bias)
+        if spectral_norm:
+            apply_spectral_norm(self)
         self._warned = False
 
     @property
