@@ -32,11 +32,13 @@ class_accuracy = _load_script("digits_class_accuracy").class_accuracy
 
 
 def test_digits_yield_their_labels_on_request() -> None:
-    dm = DigitsDataModule(image_size=8, batch_size=1797, labels=True)
+    dm = DigitsDataModule(image_size=8, batch_size=len(DigitsDataModule().train_index), labels=True)
     dm.setup("fit")
     batch = next(iter(dm.train_dataloader()))
     assert dm.num_classes == 10 and batch["label"].dtype == torch.int64
-    assert sorted(batch["label"].tolist()) == sorted(load_digit_labels().tolist())
+    assert sorted(batch["label"].tolist()) == sorted(load_digit_labels()[dm.train_index].tolist())
+    (val,) = list(dm.val_dataloader())[:1]  # the held-out digits carry their labels too
+    assert val["label"].tolist() == load_digit_labels()[dm.val_index][: len(val["label"])].tolist()
     plain = DigitsDataModule(image_size=8)
     plain.setup("fit")
     assert "label" not in next(iter(plain.train_dataloader())) and plain.num_classes is None
@@ -85,7 +87,7 @@ def test_labels_and_networks_that_disagree_fail_at_setup_naming_both() -> None:
 
 SMALL = [  # 16 x 16 digits, narrow nets, G's learning rate up: a fit of seconds that already draws the classes asked
     "--data.init_args.image_size", "16", "--model.generator.init_args.ngf", "16",
-    "--model.discriminator.init_args.ndf", "16", "--trainer.max_epochs", "10",
+    "--model.discriminator.init_args.ndf", "16", "--trainer.max_epochs", "13",
     "--model.g_optimizer.init_args.lr", "0.0004",
     "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.save_dir", "{root}",
     "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",

@@ -316,7 +316,7 @@ def test_short_fit_lowers_the_digits_fid_below_an_untrained_generators(tmp_path:
               "--model.generator.init_args.ngf", "16", "--model.discriminator.init_args.ndf", "16",
               "--data.init_args.batch_size", "32",
               "--model.g_optimizer.init_args.lr", "1e-3", "--model.d_optimizer.init_args.lr", "1e-3"]  # fmt: skip
-    untrained = _val_metrics(["validate", *common])
+    untrained = _val_metrics(["validate", *common, "--untrained", "true"])
     trained = _val_metrics(["fit", *common, "--trainer.max_epochs", "3", "--trainer.num_sanity_val_steps", "0"])
     assert trained["val/fid_digits_500"] < 0.5 * untrained["val/fid_digits_500"]
     assert trained["val/reals_digits"] == untrained["val/reals_digits"] == 359
