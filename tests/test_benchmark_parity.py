@@ -3,25 +3,11 @@ from the same weights, batch and random state, one step of each gives the same l
 networks (as Lightning's own parity tests check before they time)."""
 
 import copy
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 from lightning.pytorch import Callback, Trainer
 from torch.utils.data import DataLoader
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
-
-
-@pytest.fixture(scope="module")
-def benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark_script_parity", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["benchmark_script_parity"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class SeedAtBatchStart(Callback):

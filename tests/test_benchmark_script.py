@@ -5,24 +5,10 @@ No timing assertions: timings on a shared 2-core machine are noise at this size.
 
 import copy
 import dataclasses
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 import torch
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
-
-
-@pytest.fixture(scope="module")
-def benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["benchmark_script"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_config_yields_a_table_row(benchmark, tmp_path):
