@@ -15,22 +15,8 @@ from typing import Any
 
 import torch
 
-from lightning_gan import checkpoint_check
+from lightning_gan.checkpoint_check import read_checkpoint
 from lightning_gan.gan import GAN
-
-
-def read_checkpoint(ckpt_path: str | Path) -> dict[str, Any]:
-    """Read and check a lightning_gan GAN checkpoint without building the model.
-
-    The shared checker of the CLI, ``export`` and the API (:func:`lightning_gan.checkpoint_check.read_checkpoint`):
-    memory-mapped, unpickled with ``weights_only=True``.
-
-    Raises:
-        FileNotFoundError: ``ckpt_path`` does not exist or is not a file.
-        ValueError: the file is empty, truncated, not a PyTorch checkpoint, holds Python objects beyond tensors and
-            plain values, or is the checkpoint of another model.
-    """
-    return checkpoint_check.read_checkpoint(ckpt_path)
 
 
 def load_gan(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> tuple[GAN, dict[str, Any]]:
