@@ -6,17 +6,28 @@ same with the Canny detector (scikit-image ``feature.canny``) thinned to 1-pixel
 of real photographs, and writes aligned ``A|B`` PNGs (``2*size x size``, A = edge map on the left, B = the photo), so
 ``direction: AtoB`` trains edges -> photo.
 
-Sources: by default the photographs of Debian's ``plasma-workspace-wallpapers`` package (KDE; each wallpaper's
-``metadata.json`` names its author and licence, LGPLv3 for the photographs used here; the package's
-``debian/copyright`` says GPL-2+). They are copyleft, so the built set is **not** shipped with lightning_gan: build it
-locally. ``--source`` takes the package extracted with ``dpkg -x``; without it the script fetches the package with
-``apt-get download`` and extracts it into a temporary folder::
+Sources, each a package of desktop wallpapers made of photographs:
+
+* Debian's ``plasma-workspace-wallpapers`` (KDE): the 11 photographs of ``PHOTOS`` below; each wallpaper's
+  ``metadata.json`` names its author and licence (LGPLv3 for these; the package's ``debian/copyright`` says GPL-2+).
+* Ubuntu's ``ubuntu-wallpapers-<release>`` packages (``UBUNTU_PACKAGES``, 22.04.4-0ubuntu1, from
+  archive.ubuntu.com): the winners of Ubuntu's Free Culture Showcase, one photographer each; ``debian/copyright``
+  gives each file's author and licence (DEP-5). Used: every image under a Creative Commons licence or CC0 except the
+  ``NOT_PHOTOGRAPHS`` (drawings, renders, the release mascots), about 250 photographs. Images under the Unsplash
+  licence, or any licence not in ``FREE_LICENCES``, are left out.
+
+The photographs are copyleft or attribution-licensed, so the built set is **not** shipped with lightning_gan: build it
+locally. ``--plasma`` / ``--ubuntu`` take packages already extracted with ``dpkg -x`` (all the Ubuntu packages into one
+folder); without them the script downloads the packages (``apt-get download`` for Debian's, the archive's pool URL
+for Ubuntu's) and extracts them into a temporary folder. ``--no-ubuntu`` builds the plasma-only set::
 
     python scripts/make_edges_dataset.py --out datasets/edges2wallpapers
-    python scripts/make_edges_dataset.py --out datasets/edges2wallpapers --source /tmp/plasma   # after dpkg -x
+    python scripts/make_edges_dataset.py --out datasets/edges2wallpapers --plasma /tmp/plasma --ubuntu /tmp/ubuntu
 
-Splits are by **scene**: every crop of one photograph lands in the same split (``PHOTOS`` below), so the test
-photographs are scenes that training never saw. Several random square crops are taken per photograph, each of a
+Splits are by **scene**: every crop of one photograph lands in the same split, so the test photographs are scenes
+that training never saw. The plasma photographs keep the split of ``PHOTOS``; an Ubuntu photograph's split is fixed by
+a hash of its file name (:func:`split_of`: 10 % test, 10 % validation, the rest training), so it does not depend on
+which other photographs are present. Several random square crops are taken per photograph, each of a
 random side between ``--min-frac`` and ``--max-frac`` of the photo's short side, resized to ``--size`` (antialiased
 bicubic). The result depends only on the arguments (one seed per photo and crop). ``ATTRIBUTION.md`` in the output
 lists each photograph, its author, licence and package, and the script prints the trivial baselines (output = A,
@@ -26,11 +37,13 @@ output = mid-grey) on each split.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +53,76 @@ from PIL import Image
 
 SPLITS = ("train", "val", "test")
 PACKAGE = "plasma-workspace-wallpapers"
+
+UBUNTU_POOL = "http://archive.ubuntu.com/ubuntu/pool"
+UBUNTU_VERSION = "22.04.4-0ubuntu1"
+#: The Ubuntu wallpaper packages of one photographer-contest release each, and their archive component.
+UBUNTU_PACKAGES: dict[str, str] = {
+    f"ubuntu-wallpapers-{release}": "main" if release == "jammy" else "universe"
+    for release in (
+        *("karmic", "lucid", "maverick", "natty", "oneiric", "precise", "quantal", "raring", "saucy", "trusty"),
+        *("utopic", "vivid", "wily", "xenial", "yakkety", "zesty", "artful", "bionic", "cosmic", "disco", "eoan"),
+        *("focal", "groovy", "hirsute", "impish", "jammy"),
+    )
+}
+#: Licences of the Ubuntu images used (DEP-5 short names of their debian/copyright).
+FREE_LICENCES = ("CC0", "CC-BY-2.0", "CC-BY-3.0", "CC-BY-4.0", "CC-BY-SA-2.0", "CC-BY-SA-3.0", "CC-BY-SA-4.0")
+#: Images of the Ubuntu packages that are not photographs (drawings, renders, mascots, abstract compositions), picked
+#: by looking at every image once.
+NOT_PHOTOGRAPHS = frozenset(
+    {
+        "150305-cinqAA_by_Pierre_Cante.jpg",
+        "160218-deux-two_by_Pierre_Cante.jpg",
+        "80s_Disco_Dingo_Simulation_by_Abubakar_NK.jpg",
+        "Aardvark_Wallpaper_Grey_4096x2304.png",
+        "Abstract_Painting_Photo_by_Pierre_Châtel-Innocenti.jpg",
+        "Abstract_Ubuntu_by_Marek_Koteluk.jpg",
+        "Aubergine_Sea_by_Wyatt_Kirby.jpg",
+        "Beaver_Wallpaper_Grey_4096x2304.png",
+        "Black_hole_by_Marek_Koteluk.jpg",
+        "Blue_by_dariuskws.jpg",
+        "BusquedaNocturna.jpg",
+        "Cacomixtle_Ubunteño_by_Carlos_and_Paula_Morales.jpg",
+        "Cuttlefish_Wallpaper_Grey_4096x2304.png",
+        "Dingo_Wallpaper_Grey_4096x2304.png",
+        "Disco_Dingo_Alt_Default_by_Abubakar_NK.png",
+        "Encounter_by_Lazardjin.jpg",
+        "Ermine_Wallpaper_Grey_4096x2304.png",
+        "Ermine_lines_by_Gustavo_Brenner.png",
+        "Flight_dive_by_Nicolas_Silva.png",
+        "Focal-Fossa_WP_4096x2304_GREY.png",
+        "Gorilla_Wallpaper_Grey_4096x2304.png",
+        "Hirsute-Hippo_WP_4096x2304_Grey.png",
+        "Holes_by_FireCobold.jpg",
+        "I_am_a_Saucy_Salamander..._by_Juan_Pablo_Lauriente.jpg",
+        "Impish-Indri_WP_4096x2304_Grey.png",
+        "Jammy-Jellyfish_WP_4096x2304_Grey.png",
+        "JardinPolar_by_CarmenGloria_Gonzalez.jpg",
+        "Optical_Fibers_in_Dark_by_Elena_Stravoravdi.jpg",
+        "Precise_Pangolin_by_Vlad_Gerasimov.jpg",
+        "Saucy_Salamander_Abstract_by_José_Vera_alcivar.jpg",
+        "Stalking_Ocelot_by_Sayantan_Chaudhuri.jpg",
+        "Stop_the_light_by_Mato_Rachela.jpg",
+        "This_Is_Bionic_Beaver_by_Pierre_Cante.jpg",
+        "Trazo_solitario_by_Julio_Diliegros.jpg",
+        "Tri_Narwhal_by_momez.jpg",
+        "Ubuntu_80s_glitch_by_Abubakar_NK.jpg",
+        "Ubuntu_gel_by_Midge_Mantissa_Sinnaeve.jpg",
+        "Utopic_Unicorn__by_Bedis_ElAchКche.jpg",  # noqa: RUF001 (the file's name has a Cyrillic Ka)
+        "Variations-On-Natty-Narwhal-1_by_madeinkobaia.jpg",
+        "Xerus_Wallpaper_Grey_4096x2304.png",
+        "Yak_Wallpaper_Grey_4096x2304.png",
+        "Zapus_Wallpaper_Grey_4096x2304.png",
+        "canvas_by_roytanck.jpg",
+        "hardy_wallpaper_uhd.png",
+        "jj_dark_by_Hiking93.jpg",
+        "jj_light_by_Hiking93.jpg",
+        "there_is_something_human_in_that_stuff_by_Pierre_Cante.jpg",
+        "touch_de_vert_by_François_Cante.jpg",
+        "ubuntu16_10_by_Khoir_Rudin.png",
+        "ubuntu_wallpaper_16_10_02_by_screen_name_007.jpg",
+    }
+)
 
 # Photographs of plasma-workspace-wallpapers (the package's other wallpapers are drawings or renders), and the split
 # each scene belongs to: 7 training scenes, 2 validation scenes (for choosing settings), 2 held-out test scenes.
@@ -185,6 +268,91 @@ def plasma_photos(root: Path) -> list[Photo]:
     return photos
 
 
+def split_of(name: str) -> str:
+    """The split of an Ubuntu photograph, from a hash of its file name: 10 % test, 10 % validation, 80 % training."""
+    bucket = zlib.crc32(name.encode()) % 10
+    return "test" if bucket == 0 else "val" if bucket == 1 else "train"
+
+
+def dep5_licences(text: str) -> list[tuple[list[str], str]]:
+    """``(file patterns, licence short name)`` of each ``Files:`` paragraph of a DEP-5 ``debian/copyright``.
+
+    Each line of a ``Files`` field is read as one pattern (not split at spaces: the Ubuntu packages list one file per
+    line, and some of their names contain a space where the file on disk has ``_``).
+    """
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        fields: dict[str, list[str]] = {}
+        key = None
+        for line in paragraph.splitlines():
+            if line[:1].isspace() and key is not None:
+                fields[key].append(line.strip())
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                fields[key] = [value.strip()]
+        if "Files" in fields and "License" in fields:
+            # One pattern per line: the Ubuntu file lists one name per line, and some names contain a space.
+            paragraphs.append(([p for p in fields["Files"] if p], fields["License"][0]))
+    return paragraphs
+
+
+def licence_of(name: str, paragraphs: list[tuple[list[str], str]]) -> str | None:
+    """The licence of file ``name``: the last matching paragraph wins (DEP-5). Spaces in patterns match ``_``."""
+    found = None
+    for patterns, licence in paragraphs:
+        if any(fnmatch.fnmatchcase(name, p.replace(" ", "_")) for p in patterns):
+            found = licence
+    return found
+
+
+def ubuntu_photos(root: Path) -> list[Photo]:
+    """The photographs of the Ubuntu wallpaper packages extracted (``dpkg -x``) into ``root``, with credits.
+
+    Each package lists its images in ``usr/share/gnome-background-properties/<release>-wallpapers.xml`` (title and
+    file); the licence comes from ``debian/copyright``. Images outside :data:`FREE_LICENCES` and the
+    :data:`NOT_PHOTOGRAPHS` are skipped.
+
+    Raises:
+        FileNotFoundError: ``root`` holds no Ubuntu wallpaper package.
+    """
+    import xml.etree.ElementTree as ET
+
+    lists = sorted((root / "usr/share/gnome-background-properties").glob("*-wallpapers.xml"))
+    copyrights = sorted((root / "usr/share/doc").glob("ubuntu-wallpapers-*/copyright"))
+    if not lists or not copyrights:
+        raise FileNotFoundError(f"no ubuntu-wallpapers-* package extracted under {root}")
+    paragraphs = dep5_licences(copyrights[0].read_text(encoding="utf-8"))
+    photos: dict[str, Photo] = {}
+    for listing in lists:
+        release = listing.name.removesuffix("-wallpapers.xml")
+        for entry in ET.parse(listing).getroot().iter("wallpaper"):
+            filename, title = entry.findtext("filename"), entry.findtext("name")
+            path = root / str(filename).lstrip("/") if filename else None
+            if path is None or path.suffix.lower() not in (".jpg", ".jpeg", ".png") or not path.is_file():
+                continue
+            licence = licence_of(path.name, paragraphs)
+            if path.name in NOT_PHOTOGRAPHS or licence not in FREE_LICENCES:
+                continue
+            scene = "".join(c if c.isascii() and c.isalnum() else "_" for c in path.stem)
+            author = path.stem.split("_by_", 1)[1].replace("_", " ") if "_by_" in path.stem else "(see copyright)"
+            credit = (
+                f'"{title}" by {author}, licence {licence} (Ubuntu package ubuntu-wallpapers-{release}, {path.name})'
+            )
+            photos.setdefault(scene, Photo(name=scene, path=path, split=split_of(path.name), credit=credit))
+    return [photos[k] for k in sorted(photos)]
+
+
+def _fetch_ubuntu(workdir: Path) -> Path:
+    """Download every :data:`UBUNTU_PACKAGES` from the Ubuntu archive and ``dpkg -x`` them into one folder."""
+    root = workdir / "ubuntu-wallpapers"
+    for package, component in UBUNTU_PACKAGES.items():
+        deb = workdir / f"{package}_{UBUNTU_VERSION}_all.deb"
+        urllib.request.urlretrieve(f"{UBUNTU_POOL}/{component}/u/ubuntu-wallpapers/{deb.name}", deb)
+        subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
+        deb.unlink()
+    return root
+
+
 def baselines(folder: Path) -> tuple[float, float]:
     """PSNR (dB, data range 2 on [-1, 1] as the metrics of the configs) of output = A and output = mid-grey."""
     se_identity, se_grey, count = 0.0, 0.0, 0
@@ -203,11 +371,15 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder (train/, val/, test/ inside)")
-    parser.add_argument("--source", type=Path, help=f"extracted {PACKAGE} (dpkg -x); default: apt-get download it")
+    parser.add_argument("--plasma", type=Path, help=f"extracted {PACKAGE} (dpkg -x); default: apt-get download it")
+    parser.add_argument(
+        "--ubuntu", type=Path, help="folder with the ubuntu-wallpapers-* packages extracted; default: download them"
+    )
+    parser.add_argument("--no-ubuntu", action="store_true", help="only the plasma photographs (the 11-scene set)")
     parser.add_argument("--size", type=int, default=256, help="side of each half (default 256)")
-    parser.add_argument("--train", type=int, default=48, help="crops per training photograph (default 48)")
-    parser.add_argument("--val", type=int, default=12, help="crops per validation photograph (default 12)")
-    parser.add_argument("--test", type=int, default=16, help="crops per test photograph (default 16)")
+    parser.add_argument("--train", type=int, default=8, help="crops per training photograph (default 8)")
+    parser.add_argument("--val", type=int, default=4, help="crops per validation photograph (default 4)")
+    parser.add_argument("--test", type=int, default=4, help="crops per test photograph (default 4)")
     parser.add_argument("--min-frac", type=float, default=0.3, help="smallest crop side / short side (default 0.3)")
     parser.add_argument("--max-frac", type=float, default=0.8, help="largest crop side / short side (default 0.8)")
     parser.add_argument("--seed", type=int, default=0)
@@ -218,12 +390,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--out {args.out} is not empty")
     counts = {"train": args.train, "val": args.val, "test": args.test}
     with tempfile.TemporaryDirectory() as tmp:
-        root = args.source if args.source is not None else _fetch_package(Path(tmp))
-        photos = plasma_photos(root)
+        plasma = args.plasma if args.plasma is not None else _fetch_package(Path(tmp))
+        photos = plasma_photos(plasma)
+        copyrights = {PACKAGE: plasma / f"usr/share/doc/{PACKAGE}/copyright"}
+        if not args.no_ubuntu:
+            ubuntu = args.ubuntu if args.ubuntu is not None else _fetch_ubuntu(Path(tmp))
+            photos += ubuntu_photos(ubuntu)
+            copyrights["ubuntu-wallpapers"] = next((ubuntu / "usr/share/doc").glob("ubuntu-wallpapers-*/copyright"))
         written = build(photos, args.out, counts, args.size, args.min_frac, args.max_frac, args.seed)
-        copyright_file = root / f"usr/share/doc/{PACKAGE}/copyright"
-        if copyright_file.is_file():
-            shutil.copy(copyright_file, args.out / f"{PACKAGE}.copyright")
+        for package, copyright_file in copyrights.items():
+            if copyright_file.is_file():
+                shutil.copy(copyright_file, args.out / f"{package}.copyright")
     for split in SPLITS:
         identity, grey = baselines(args.out / split)
         print(f"{split}: {written[split]} pairs; PSNR identity {identity:.2f} dB, mid-grey {grey:.2f} dB")

@@ -132,3 +132,15 @@ def test_metric_rejects_an_unknown_measure_and_rate() -> None:
         CompositeMeasure("stoi")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="fs must be 8000 or 16000"):
         CompositeMeasure("csig", fs=44100)
+
+
+def test_a_collection_keeps_csig_and_covl_apart_after_an_utterance_that_clips_both() -> None:
+    """Silence clips CSIG and COVL to 1.0 on the first utterance; torchmetrics' compute groups must not merge them."""
+    metrics = MetricCollection({m: CompositeMeasure(m, fs=16000) for m in ("csig", "cbak", "covl", "pesq", "ssnr")})
+    clean = torch.from_numpy(pair("p006_001")[0]).float()
+    metrics.update(torch.zeros_like(clean)[None, None], clean[None, None])  # csig = covl = 1.0
+    clean, noisy = (torch.from_numpy(x).float()[None, None] for x in pair("p007_003"))
+    metrics.update(noisy, clean)
+    got = metrics.compute()
+    for key in ("csig", "covl"):
+        assert got[key].item() == pytest.approx((1.0 + GOLDEN["p007_003", 16000][key]) / 2, rel=1e-5), key

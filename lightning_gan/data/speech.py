@@ -43,6 +43,7 @@ from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
 from lightning_gan.audio import pre_emphasis as apply_pre_emphasis
+from lightning_gan.data.speech_augment import SpeechAugment
 from lightning_gan.data.wav import default_cache_dir, read_wav, resampled_length, wav_info
 from lightning_gan.predict_inputs import ScanResult, scan_audio
 
@@ -166,7 +167,9 @@ class SpeechWindows(Dataset):
     """Fixed-length training windows over utterances: ``{"condition": noisy 1 x W, "real": clean 1 x W, "name"}``.
 
     The name is ``"<utterance>@<start sample>"``. Windows are slices of the zero-padded, pre-emphasised utterance
-    (module docstring); only the window plus one sample of context is read from disk.
+    (module docstring); only the window plus one sample of context is read from disk. With ``augment``
+    (:class:`~lightning_gan.data.speech_augment.SpeechAugment`) the start is drawn anew at every read and the noisy
+    window may carry another window's noise; the name then reads ``"<utterance>@<start>+<noise utterance>@<start>"``.
     """
 
     def __init__(
@@ -178,9 +181,11 @@ class SpeechWindows(Dataset):
         pre_emphasis: float,
         cover_tail: bool = True,
         cache_dir: Path | None = None,
+        augment: SpeechAugment | None = None,
     ) -> None:
         self.utterances = list(utterances)
         self.window, self.sample_rate, self.coef, self.cache_dir = window, sample_rate, pre_emphasis, cache_dir
+        self.augment = augment
         pairs = [
             (u, s) for u, utt in enumerate(self.utterances) for s in window_starts(utt.length, window, hop, cover_tail)
         ]
@@ -197,12 +202,33 @@ class SpeechWindows(Dataset):
         x = torch.nn.functional.pad(x, (0, self.window + context - x.numel()))
         return apply_pre_emphasis(x, self.coef)[context:].unsqueeze(0)
 
-    def __getitem__(self, i: int) -> dict[str, Any]:
+    def _locate(self, i: int) -> tuple[Utterance, int]:
+        assert self.augment is not None
+        utt = self.utterances[int(self.utt_index[i])]
+        return utt, self.augment.start(int(self.starts[i]), utt.length, self.window)
+
+    def grid_item(self, i: int) -> dict[str, Any]:
+        """Window ``i`` at its grid position with its own noise, whatever ``augment`` says (fixed reference batches)."""
         utt, start = self.utterances[int(self.utt_index[i])], int(self.starts[i])
         return {
             "condition": self._read(utt.noisy, start),
             "real": self._read(utt.clean, start),
             "name": f"{utt.name}@{start}",
+        }
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        if self.augment is None:
+            return self.grid_item(i)
+        utt, start = self._locate(i)
+        clean = self._read(utt.clean, start)
+        j = self.augment.partner(i, len(self))
+        source, source_start = (utt, start) if j == i else self._locate(j)
+        source_clean = clean if j == i else self._read(source.clean, source_start)
+        noise = self._read(source.noisy, source_start) - source_clean
+        return {
+            "condition": self.augment.mix(clean, noise),
+            "real": clean,
+            "name": f"{utt.name}@{start}+{source.name}@{source_start}",
         }
 
 
@@ -291,6 +317,9 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             (``predict --skip_bad_inputs true`` sets it).
         cover_tail: add one window aligned to the end of each utterance so no audio is left out of training (module
             docstring); ``False`` drops the tail as the references do.
+        window_augment: draw training windows at random starts and pair speech with other windows' noise
+            (:mod:`lightning_gan.data.speech_augment`); ``None`` (default): the fixed grid of windows, as the
+            references train. (Not ``augment``: that is the GAN module's augmentation of D's inputs.)
     """
 
     def __init__(
@@ -308,6 +337,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         predict_dir: str | None = None,
         cover_tail: bool = True,
         skip_bad_inputs: bool = False,
+        window_augment: SpeechAugment | None = None,
     ) -> None:
         super().__init__()
         for name, value, low in (
@@ -334,7 +364,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             None if cache_dir is None else default_cache_dir() if cache_dir == "auto" else Path(cache_dir).expanduser()
         )
         self.predict_dir = None if predict_dir is None else Path(predict_dir).expanduser()
-        self.cover_tail = cover_tail
+        self.cover_tail, self.window_augment = cover_tail, window_augment
         self.skip_bad_inputs = skip_bad_inputs
         self.predict_scan: ScanResult | None = None
         self._utterances: dict[str, list[Utterance]] = {}
@@ -413,7 +443,14 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             if train is None:
                 train, _ = self._train_val()
             self.train_set = SpeechWindows(
-                train, self.window, self.hop, self.sample_rate, self.pre_emphasis, self.cover_tail, self.cache_dir
+                train,
+                self.window,
+                self.hop,
+                self.sample_rate,
+                self.pre_emphasis,
+                self.cover_tail,
+                self.cache_dir,
+                self.window_augment,
             )
             if len(self.train_set) < self.batch_size:
                 raise ValueError(
@@ -426,9 +463,10 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         """A fixed batch of ``size`` training windows for SEGAN's virtual batch norm reference (``docs/references.md``,
         "SEGAN: networks and parameter counts").
 
-        Drawn uniformly with a ``torch.Generator`` seeded with ``seed``, so every DDP rank and every resumed run gets
-        the same batch: without replacement when the training set has at least ``size`` windows (deNsuh draws with
-        replacement, which can repeat a window), with replacement otherwise. Same format as a training batch.
+        Windows at their grid positions, never augmented. Drawn uniformly with a ``torch.Generator`` seeded with
+        ``seed``, so every DDP rank and every resumed run gets the same batch: without replacement when the training
+        set has at least ``size`` windows (deNsuh draws with replacement, which can repeat a window), with replacement
+        otherwise. Same format as a training batch.
         """
         if size < 1:
             raise ValueError(f"reference batch size must be >= 1, got {size}")
@@ -436,7 +474,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         gen = torch.Generator().manual_seed(seed)
         n = len(dataset)
         idx = torch.randperm(n, generator=gen)[:size] if size <= n else torch.randint(n, (size,), generator=gen)
-        return collate_speech([dataset[int(i)] for i in idx])
+        return collate_speech([dataset.grid_item(int(i)) for i in idx])
 
     def _loader(self, dataset: Dataset | None, stage: str, train: bool = False) -> DataLoader:
         if dataset is None:

@@ -306,8 +306,6 @@ class CompositeMeasure(Metric):
     full_state_update = False
     is_differentiable = False
     higher_is_better = True
-    sum_value: Tensor
-    total: Tensor
 
     def __init__(self, measure: Measure, fs: int = 16000, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -316,13 +314,18 @@ class CompositeMeasure(Metric):
         if fs not in (8000, 16000):
             raise ValueError(f"fs must be 8000 or 16000 Hz (PESQ is defined only there), got {fs!r}")
         self.measure, self.fs = measure, fs
-        self.add_state("sum_value", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("total", default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
+        # State names carry the measure: a MetricCollection merges metrics whose states have the same names and equal
+        # values after the first update into one compute group (torchmetrics ``compute_groups``), and CSIG and COVL
+        # are both 1.0 on an utterance that clips both, so with shared names they would report one value from then on.
+        self._sum, self._count = f"sum_{measure}", f"count_{measure}"
+        self.add_state(self._sum, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state(self._count, default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
 
     def update(self, preds: Tensor, target: Tensor) -> None:
         values = composite_measures(preds, target, self.fs)[self.measure]
-        self.sum_value += values.sum().to(self.sum_value.device)
-        self.total += values.numel()
+        total: Tensor = getattr(self, self._sum)
+        setattr(self, self._sum, total + values.sum().to(total.device))
+        setattr(self, self._count, getattr(self, self._count) + values.numel())
 
     def compute(self) -> Tensor:
-        return (self.sum_value / self.total).float()
+        return (getattr(self, self._sum) / getattr(self, self._count)).float()

@@ -334,3 +334,58 @@ def test_auto_val_speakers_scale_with_the_corpus(tmp_path: Path) -> None:
     dm = module(many, val_speakers="auto", batch_size=1)
     dm.setup("fit")
     assert dm.val_speakers == ("p026", "p027", "p028")  # round(2.8) of 28, as VoiceBank's training speakers
+
+
+def _noise(corpus: Path, name: str, coef: float = 0.95) -> tuple[torch.Tensor, torch.Tensor]:
+    clean = pre_emphasis(read_wav(corpus / "clean_trainset_wav" / f"{name}.wav"), coef)
+    noisy = pre_emphasis(read_wav(corpus / "noisy_trainset_wav" / f"{name}.wav"), coef)
+    return clean, noisy - clean
+
+
+def test_augmented_windows_pair_a_clean_slice_with_another_slice_s_noise(corpus: Path) -> None:
+    from lightning_gan.data.speech_augment import SpeechAugment
+
+    dm = module(corpus, window_augment=SpeechAugment(shift=True, remix=True, noise_gain_db=6.0))
+    dm.setup("fit")
+    ds = dm.train_set
+    torch.manual_seed(0)
+    items = [ds[i % len(ds)] for i in range(40)]
+    starts, partners, gains = set(), set(), []
+    for item in items:
+        (utt, start), (src, src_start) = (
+            (part.split("@")[0], int(part.split("@")[1])) for part in item["name"].split("+")
+        )
+        clean, _ = _noise(corpus, utt)
+        _, noise = _noise(corpus, src)
+        torch.testing.assert_close(item["real"][0], clean[start : start + W])  # clean: an exact slice, any start
+        window_noise = noise[src_start : src_start + W]
+        mixed = item["condition"][0] - item["real"][0]
+        gain = float(mixed @ window_noise / (window_noise @ window_noise))
+        torch.testing.assert_close(mixed, gain * window_noise, atol=1e-5, rtol=1e-4)  # noise: a scaled slice
+        gains.append(20 * np.log10(gain))
+        starts.add(start)
+        partners.add(src != utt)
+    assert len(starts) > 20  # off the 512-sample grid: random starts
+    assert partners == {True, False}  # other utterances' noise, sometimes its own
+    assert -6.0 - 1e-3 <= min(gains) < -1.0 and 1.0 < max(gains) <= 6.0 + 1e-3
+    torch.manual_seed(0)
+    again = [ds[i % len(ds)] for i in range(40)]
+    assert [a["name"] for a in again] == [a["name"] for a in items]  # the global seed decides every draw
+    torch.testing.assert_close(again[7]["condition"], items[7]["condition"])
+
+
+def test_augmentation_leaves_validation_and_the_reference_batch_alone(corpus: Path) -> None:
+    from lightning_gan.data.speech_augment import SpeechAugment
+
+    plain, augmented = module(corpus), module(corpus, window_augment=SpeechAugment(noise_gain_db=3.0))
+    for dm in (plain, augmented):
+        dm.setup("fit")
+    torch.manual_seed(1)
+    a = augmented.reference_batch(4, seed=3)
+    b = plain.reference_batch(4, seed=3)
+    assert a["name"] == b["name"]
+    torch.testing.assert_close(a["condition"], b["condition"])
+    torch.testing.assert_close(augmented.val_set[0]["condition"], plain.val_set[0]["condition"])
+    assert plain.train_set[1]["name"] == "p001_001@512"  # no augment: the grid, as before
+    with pytest.raises(ValueError, match="noise_gain_db must be >= 0 dB, got -1"):
+        SpeechAugment(noise_gain_db=-1)
