@@ -192,4 +192,3 @@ class SampleQuality(Metric):
             f"reals_{self.features.name}": torch.tensor(float(len(real)), dtype=torch.float64),
         }
         return {k: v.float() for k, v in values.items()}
-

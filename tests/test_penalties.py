@@ -47,9 +47,7 @@ def test_patch_scores_are_summed_per_image() -> None:
     a = torch.randn(1, 1, 4, 4)
     real = torch.randn(3, 1, 4, 4)
     patches = lambda x: a * x.square()  # noqa: E731  (N x 1 x 4 x 4 "patch logits")
-    torch.testing.assert_close(
-        squared_gradient_norm(patches, real), squared_gradient_norm(quadratic_critic(a), real)
-    )
+    torch.testing.assert_close(squared_gradient_norm(patches, real), squared_gradient_norm(quadratic_critic(a), real))
 
 
 def test_lazy_regularization_applies_every_k_steps_scaled_by_k() -> None:
