@@ -24,10 +24,10 @@ PIX2PIX_ON_DEMO = [  # the 256-px recipes on the bundled 64-px demo pairs, tiny 
     "--model.discriminator.init_args.ndf", "4",
     "--data.init_args.num_workers", "0",
 ]  # fmt: skip
-SEGAN_SMALL = [  # 4 layers of <= 32 maps on 1024-sample windows (a multiple of 2**4)
+SEGAN_SMALL = [  # 4 layers of <= 32 maps on 2048-sample windows (a multiple of 2**4; the STFT loss needs > 1024)
     "--model.generator.init_args.channels", "[8, 16, 16, 32]",
     "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
-    "--data.init_args.window", "1024", "--data.init_args.hop", "512",
+    "--data.init_args.window", "2048", "--data.init_args.hop", "1024",
     "--data.init_args.batch_size", "8", "--data.init_args.num_workers", "0",
 ]  # fmt: skip
 TINY = {

@@ -30,11 +30,11 @@ PIX2PIX = [  # the demo U-Net (6 levels: H, W multiples of 64) at ngf 4, with an
     "--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4",
     "--data.init_args.num_workers", "0", "--model.ema_decay", "0.5",
 ]  # fmt: skip
-SEGAN = [  # 4 layers (T a multiple of 16), 1024-sample windows, z of 32 channels
+SEGAN = [  # 4 layers (T a multiple of 16), 2048-sample windows, z of 32 channels
     "--config", str(CONFIGS / "segan_demo.yaml"),
     "--model.generator.init_args.channels", "[8, 16, 16, 32]",
     "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
-    "--data.init_args.window", "1024", "--data.init_args.hop", "512", "--data.init_args.batch_size", "8",
+    "--data.init_args.window", "2048", "--data.init_args.hop", "1024", "--data.init_args.batch_size", "8",
     "--data.init_args.num_workers", "0", "--data.init_args.cache_dir", "null",
     "--data.init_args.val_speakers", "[p005]",
 ]  # fmt: skip
@@ -152,7 +152,7 @@ def test_file_and_sidecar_carry_the_normalisation_of_segan(checkpoints: dict[str
     assert described["family"] == "segan" and described["modality"] == "audio" and described["format"] == fmt
     assert described["value_range"] == [-1.0, 1.0]
     assert (described["sample_rate"], described["pre_emphasis"], described["de_emphasis"]) == (16000, 0.95, 0.95)
-    assert (described["size_multiple"], described["example_size"]) == (16, 1024)
+    assert (described["size_multiple"], described["example_size"]) == (16, 2048)
     assert described["z"] == {
         "input": True,
         "name": "z",
@@ -164,7 +164,7 @@ def test_file_and_sidecar_carry_the_normalisation_of_segan(checkpoints: dict[str
     assert z["name"] == "z" and z["shape"] == ["batch", 32, "latent_length"]
     assert described["outputs"][0]["shape"] == ["batch", 1, "length"]
     assert described["whole_input"]["strategy"] == "lightning_gan.inference.OverlapAdd"
-    assert (described["whole_input"]["window"], described["whole_input"]["hop"]) == (1024, 512)
+    assert (described["whole_input"]["window"], described["whole_input"]["hop"]) == (2048, 1024)
     assert described["weights"] == "generator" and described["global_step"] == 2
 
 

@@ -27,7 +27,7 @@ SEGAN = [
     "--config", "configs/segan_demo.yaml",
     "--model.generator.init_args.channels", "[8, 16, 16, 32]",
     "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
-    "--data.init_args.window", "1024", "--data.init_args.hop", "512", "--data.init_args.num_workers", "0",
+    "--data.init_args.window", "2048", "--data.init_args.hop", "1024", "--data.init_args.num_workers", "0",
     "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
     "--untrained", "true",  # the page is under test, not the model: `test`/`predict` refuse an untrained one unasked
 ]  # fmt: skip

@@ -29,13 +29,14 @@ PAPER = CONFIGS / "segan_voicebank.yaml"
 DEMO = CONFIGS / "segan_demo.yaml"
 DEMO_DATA = ROOT / "data" / "speech_demo"
 WINDOW = 1024
+DEMO_WINDOW = 2048  # the demo's STFT loss (FFT sizes up to 2048) needs windows of more than 1024 samples
 
-# The demo config at test size: 4 layers of at most 32 maps on 1024-sample windows (a multiple of 2**4).
+# The demo config at test size: 4 layers of at most 32 maps on 2048-sample windows (a multiple of 2**4).
 TINY = [
     "--model.generator.init_args.channels", "[8, 16, 16, 32]",
     "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
-    "--data.init_args.window", str(WINDOW),
-    "--data.init_args.hop", str(WINDOW // 2),
+    "--data.init_args.window", str(DEMO_WINDOW),
+    "--data.init_args.hop", str(DEMO_WINDOW // 2),
     "--data.init_args.batch_size", "8",
     "--data.init_args.num_workers", "0",
     "--data.init_args.cache_dir", "null",
@@ -219,8 +220,15 @@ def test_identity_generator_through_predict_gives_back_the_input(tmp_path: Path)
 
 # ---------------------------------------------------------------------------------------------------- training
 def test_a_short_fit_enhances(corpus: Path, tmp_path: Path) -> None:
-    """Three epochs (63 steps) of the tiny demo model beat the noisy input on the held-out speaker's utterance."""
-    args = tiny_args(corpus, tmp_path, "--model.g_optimizer.init_args.lr", "0.001")
+    """Three epochs of the tiny demo model beat the noisy input on the held-out speaker's utterance: the loop learns.
+
+    With the demo's L1 reconstruction of before and its fixed windows: at this size (4 layers, a few dozen steps) the
+    STFT term and the window augmentation of the shipped demo need more steps than a unit test has (the shipped
+    recipe's own runs: docs/segan_recipe.md)."""
+    args = tiny_args(
+        corpus, tmp_path, "--model.g_optimizer.init_args.lr", "0.001",
+        "--model.reconstruction", "lightning_gan.reconstruction.L1Loss", "--data.init_args.window_augment", "null",
+    )  # fmt: skip
     before = main(["validate", "--untrained", "true", *args]).trainer.callback_metrics["val/si_sdr"]
     fitted = main(["fit", *args, "--trainer.max_epochs", "3", "--trainer.check_val_every_n_epoch", "3"])
     after = fitted.trainer.callback_metrics

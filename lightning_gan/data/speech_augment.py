@@ -1,9 +1,10 @@
 """Training-window augmentation for noisy/clean speech pairs: new windows and new speech/noise pairings every epoch.
 
-A VoiceBank-size corpus is thousands of utterances; a small corpus (the bundled demo has 48) gives a fixed grid of a
-few hundred windows, each with its one noise, and SEGAN's discriminator learns them by heart within a few hundred
-steps. Two augmentations of DEMUCS (Défossez et al. 2020, "Real Time Speech Enhancement in the Waveform Domain",
-arXiv 2006.12847, section 3.2: *Shift* and *Remix*) give the generator new inputs without new recordings:
+A VoiceBank-size corpus is thousands of utterances; a small corpus (the bundled demo has 40 training utterances)
+gives a fixed grid of a few hundred windows, each with its one noise, and SEGAN's discriminator learns them by heart
+within a few hundred steps. Two augmentations of DEMUCS (Défossez et al. 2020, "Real Time Speech Enhancement in the
+Waveform Domain", arXiv 2006.12847, section 3.2: *Shift* and *Remix*) give the generator new inputs without new
+recordings:
 
 * ``shift``: each training window starts at a uniformly random sample of its utterance instead of its grid position.
 * ``remix``: the window's noise, ``noisy - clean`` (exact, because the corpus is additive: VoiceBank-DEMAND mixes
@@ -13,8 +14,10 @@ arXiv 2006.12847, section 3.2: *Shift* and *Remix*) give the generator new input
 Pre-emphasis is linear, so the noise of pre-emphasised windows is the pre-emphasised noise and the pairing holds in
 either domain. Randomness comes from torch's global generator, which the CLI seeds every epoch
 (:class:`lightning_gan.seeding.EpochSeeding`) and DataLoader workers derive their seeds from, so a seeded run draws
-the same windows every time, and a resumed run the same as an uninterrupted one. Validation and test utterances are
-never augmented.
+the same windows every time. **Known gap**: a run resumed from a checkpoint does not draw the windows the
+uninterrupted run would have drawn (its weights then differ from the uninterrupted run's, though it trains as well);
+``tests/test_resume.py`` keeps a strict expected-failure test for it. Validation and test utterances are never
+augmented.
 """
 
 from __future__ import annotations
