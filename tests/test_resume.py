@@ -124,7 +124,7 @@ def test_signal_during_fit_leaves_a_complete_resumable_checkpoint(tmp_path, sign
 @pytest.mark.xfail(
     strict=True,
     reason="known gap: a resumed SEGAN demo run is not bit-exact, with or without window_augment (also with L1 and "
-    "fixed windows); its windows are the same (seeds and indices traced), the cause is elsewhere and not yet found",
+    "fixed windows, the previous demo setup); the cause is not found yet",
 )
 def test_segan_with_window_augment_resumes_bit_for_bit(tmp_path) -> None:
     """The shipped SEGAN demo (random window starts and remixed noise: lightning_gan.data.speech_augment) should

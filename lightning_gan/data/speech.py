@@ -202,10 +202,10 @@ class SpeechWindows(Dataset):
         x = torch.nn.functional.pad(x, (0, self.window + context - x.numel()))
         return apply_pre_emphasis(x, self.coef)[context:].unsqueeze(0)
 
-    def _locate(self, i: int, gen: torch.Generator) -> tuple[Utterance, int]:
+    def _locate(self, i: int) -> tuple[Utterance, int]:
         assert self.augment is not None
         utt = self.utterances[int(self.utt_index[i])]
-        return utt, self.augment.start(int(self.starts[i]), utt.length, self.window, gen)
+        return utt, self.augment.start(int(self.starts[i]), utt.length, self.window)
 
     def grid_item(self, i: int) -> dict[str, Any]:
         """Window ``i`` at its grid position with its own noise, whatever ``augment`` says (fixed reference batches)."""
@@ -219,15 +219,14 @@ class SpeechWindows(Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         if self.augment is None:
             return self.grid_item(i)
-        gen = self.augment.generator(i)
-        utt, start = self._locate(i, gen)
+        utt, start = self._locate(i)
         clean = self._read(utt.clean, start)
-        j = self.augment.partner(i, len(self), gen)
-        source, source_start = (utt, start) if j == i else self._locate(j, gen)
+        j = self.augment.partner(i, len(self))
+        source, source_start = (utt, start) if j == i else self._locate(j)
         source_clean = clean if j == i else self._read(source.clean, source_start)
         noise = self._read(source.noisy, source_start) - source_clean
         return {
-            "condition": self.augment.mix(clean, noise, gen),
+            "condition": self.augment.mix(clean, noise),
             "real": clean,
             "name": f"{utt.name}@{start}+{source.name}@{source_start}",
         }
