@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,8 +316,6 @@ def ubuntu_photos(root: Path) -> list[Photo]:
     Raises:
         FileNotFoundError: ``root`` holds no Ubuntu wallpaper package.
     """
-    import xml.etree.ElementTree as ET
-
     lists = sorted((root / "usr/share/gnome-background-properties").glob("*-wallpapers.xml"))
     copyrights = sorted((root / "usr/share/doc").glob("ubuntu-wallpapers-*/copyright"))
     if not lists or not copyrights:
