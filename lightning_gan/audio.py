@@ -30,6 +30,18 @@ def de_emphasis(y: Tensor, coef: float = 0.95) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(out)).to(device=y.device, dtype=y.dtype)
 
 
+def de_emphasis_differentiable(y: Tensor, coef: float = 0.95, taps: int = 512) -> Tensor:
+    """:func:`de_emphasis` as a causal FIR filter (the IIR's impulse response ``coef**k`` cut after ``taps`` samples),
+    so gradients flow through it, e.g. into a loss on de-emphasised signals. The cut costs ``coef**taps`` of the
+    response (4e-12 at 0.95 and 512 taps). Any leading shape; filters along the last dimension."""
+    if coef == 0.0:
+        return y
+    kernel = coef ** torch.arange(taps - 1, -1, -1, device=y.device, dtype=y.dtype)
+    flat = y.reshape(-1, 1, y.shape[-1])
+    out = torch.nn.functional.conv1d(torch.nn.functional.pad(flat, (taps - 1, 0)), kernel.view(1, 1, -1))
+    return out.reshape(y.shape)
+
+
 class DeEmphasis(nn.Module):
     """:func:`de_emphasis` as a module, for ``GAN(postprocess=...)``: outputs and targets are de-emphasised before
     metrics, sample logging and prediction writing."""

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lightning_gan.audio import de_emphasis_differentiable
+
 
 class ReconstructionLoss(nn.Module):
     """Base class: ``forward(fake, real)`` returns a 0-dim tensor; ``log_name`` names its training log."""
@@ -132,3 +134,26 @@ class WeightedSum(ReconstructionLoss):
             (w * loss(fake, real) for w, loss in zip(self.weights, self.losses, strict=True)),
             fake.new_zeros(()).float(),
         )
+
+
+class DeEmphasised(ReconstructionLoss):
+    """``loss`` on de-emphasised signals, i.e. on the waveform a listener hears rather than the one G outputs.
+
+    SEGAN's G works on pre-emphasised audio (``y[n] = x[n] - c x[n-1]``), whose spectrum is the heard one times
+    ``|1 - c e^{-jw}|``: at c = 0.95 and 16 kHz that is -18 dB at 300 Hz and +3 dB at 4 kHz, so an L1 on G's output
+    counts the low speech bands ~20 dB less than a listener (or PESQ) does. Wrapping it here undoes the tilt.
+
+    Args:
+        loss: the term to compute on de-emphasised ``fake`` and ``real`` (N x ... x T).
+        coef: the pre-emphasis coefficient of the data (``data.init_args.pre_emphasis``).
+    """
+
+    def __init__(self, loss: ReconstructionLoss, coef: float = 0.95) -> None:
+        super().__init__()
+        self.loss = loss
+        self.coef = coef
+        self.log_name = f"{loss.log_name}_heard"
+
+    def forward(self, fake: Tensor, real: Tensor) -> Tensor:
+        fake, real = fake.float(), real.float()
+        return self.loss(de_emphasis_differentiable(fake, self.coef), de_emphasis_differentiable(real, self.coef))

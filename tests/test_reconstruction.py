@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lightning_gan.reconstruction import L1Loss, MultiResolutionSTFTLoss, WeightedSum
+from lightning_gan.audio import de_emphasis, de_emphasis_differentiable, pre_emphasis
+from lightning_gan.reconstruction import DeEmphasised, L1Loss, MultiResolutionSTFTLoss, WeightedSum
 
 GEN = torch.Generator().manual_seed(0)
 REAL = torch.randn(2, 1, 3000, generator=GEN)
@@ -76,3 +77,21 @@ def test_weighted_sum_adds_its_weighted_terms() -> None:
     assert both(FAKE, REAL).item() == pytest.approx(expected.item(), rel=1e-6)
     with pytest.raises(ValueError, match="one weight per loss"):
         WeightedSum([L1Loss()], [1.0, 2.0])
+
+
+def test_the_differentiable_de_emphasis_matches_the_exact_recursion() -> None:
+    y = torch.from_numpy(np.random.default_rng(3).standard_normal((2, 1, 5000))).float()
+    assert torch.allclose(de_emphasis_differentiable(y, 0.95), de_emphasis(y, 0.95), atol=1e-5)
+    assert torch.equal(de_emphasis_differentiable(y, 0.0), y)
+
+
+def test_de_emphasised_loss_scores_the_heard_signals_and_passes_gradients() -> None:
+    loss = DeEmphasised(L1Loss(), coef=0.9)
+    fake, real = pre_emphasis(FAKE, 0.9).requires_grad_(), pre_emphasis(REAL, 0.9)
+    value = loss(fake, real)
+    # G's pre-emphasised output is undone first: the loss is the L1 of what a listener hears.
+    assert value.item() == pytest.approx(L1Loss()(FAKE, REAL).item(), rel=1e-4)
+    assert value.item() != pytest.approx(L1Loss()(fake, real).item(), rel=1e-2)
+    value.backward()
+    assert fake.grad is not None and torch.isfinite(fake.grad).all()
+    assert loss.log_name == "L1_heard"
