@@ -10,7 +10,8 @@ instead or besides. Every strategy maps ``(fake, real)`` of any shape to a 0-dim
         class_path: lightning_gan.reconstruction.MultiResolutionSTFTLoss
       reconstruction_weight: 1.0
 
-:class:`L1Loss` (the default) works for every family; the STFT loss needs 1-D signals (``N x C x T``).
+:class:`L1Loss` (the default) works for every family; the STFT loss needs 1-D signals (``N x C x T``);
+:class:`DeEmphasised` scores any of them on de-emphasised audio (SEGAN's heard signal).
 """
 
 from collections.abc import Sequence
