@@ -90,6 +90,10 @@ def test_cli_installs_the_atomic_writer(tmp_path) -> None:
     assert isinstance(cli.trainer.strategy.checkpoint_io, AtomicCheckpointIO)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_signal_during_fit_leaves_a_complete_resumable_checkpoint(tmp_path, signum: int) -> None:
@@ -105,7 +109,9 @@ def test_signal_during_fit_leaves_a_complete_resumable_checkpoint(tmp_path, sign
         "--trainer.callbacks.epoch", "1",
         "--trainer.callbacks.batch", "2",
     ]  # fmt: skip
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # Ctrl-C in a terminal reaches a process whose SIGINT has the default disposition; a shell that starts the suite
+    # in the background without job control hands SIGINT down as ignored, which would make the run ignore it too.
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=_default_sigint)
     output = result.stdout + result.stderr
     assert "signalling at global step 22" in output, output[-3000:]
     assert result.returncode == (143 if signum == signal.SIGTERM else 1)  # stopped by it: 128 + 15, or Ctrl-C
