@@ -158,5 +158,7 @@ class DeEmphasised(ReconstructionLoss):
         self.log_name = f"{loss.log_name}_heard"
 
     def forward(self, fake: Tensor, real: Tensor) -> Tensor:
-        fake, real = fake.float(), real.float()
-        return self.loss(de_emphasis_differentiable(fake, self.coef), de_emphasis_differentiable(real, self.coef))
+        if fake.shape != real.shape:
+            raise ValueError(f"expected fake and real of one shape N x ... x T, got {fake.shape} and {real.shape}")
+        heard_fake, heard_real = de_emphasis_differentiable(torch.stack([fake.float(), real.float()]), self.coef)
+        return self.loss(heard_fake, heard_real)
