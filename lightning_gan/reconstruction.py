@@ -41,6 +41,16 @@ class L1Loss(ReconstructionLoss):
         return F.l1_loss(fake.float(), real.float())
 
 
+class MSELoss(ReconstructionLoss):
+    """Mean squared error (logged as ``train/gen_loss_L2``): its minimiser is the conditional mean, the output that
+    maximises PSNR, where L1's is the conditional median."""
+
+    log_name = "L2"
+
+    def forward(self, fake: Tensor, real: Tensor) -> Tensor:
+        return F.mse_loss(fake.float(), real.float())
+
+
 class MultiResolutionSTFTLoss(ReconstructionLoss):
     """Spectral convergence plus log STFT magnitude distance, averaged over resolutions (Parallel WaveGAN, eq. 1-4).
 

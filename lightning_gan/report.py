@@ -196,12 +196,12 @@ class HtmlReport(Callback):
                 media[part] = {"image": relative}
             return media
         waves = {part: x.flatten().cpu() for part, x in item.items()}
-        spectra = {part: _log_spectrogram(w) for part, w in waves.items()}
+        spectra = {part: log_spectrogram(w) for part, w in waves.items()}
         top = max(float(s.max()) for s in spectra.values())  # one dB scale per item: the three are comparable
         for part, wave in waves.items():
             audio, image = f"audio/{stem}_{part}.wav", f"images/{stem}_{part}_spectrogram.png"
             write_wav(self._partial / audio, wave, self._rate)
-            _spectrogram_image(spectra[part], top).save(_parent(self._partial / image))
+            spectrogram_image(spectra[part], top).save(_parent(self._partial / image))
             media[part] = {"audio": audio, "image": image}
         return media
 
@@ -335,7 +335,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> No
             writer.writerow([r["name"], *(repr(r["metrics"][c]) if c in r["metrics"] else "" for c in columns)])
 
 
-def _log_spectrogram(wave: Tensor, n_fft: int = 512, hop: int = 128) -> Tensor:
+def log_spectrogram(wave: Tensor, n_fft: int = 512, hop: int = 128) -> Tensor:
     """Magnitude in dB, frequency x time, low frequencies first."""
     if wave.numel() < n_fft:
         wave = torch.nn.functional.pad(wave, (0, n_fft - wave.numel()))
@@ -347,7 +347,9 @@ def _log_spectrogram(wave: Tensor, n_fft: int = 512, hop: int = 128) -> Tensor:
 _RAMP = torch.tensor([[0, 0, 4], [81, 18, 124], [183, 55, 121], [252, 137, 97], [252, 253, 191]], dtype=torch.float32)
 
 
-def _spectrogram_image(db: Tensor, top: float, dynamic_range: float = 80.0) -> Image.Image:
+def spectrogram_image(db: Tensor, top: float, dynamic_range: float = 80.0) -> Image.Image:
+    """An RGB picture of :func:`log_spectrogram`'s ``db``: ``top`` dB and the ``dynamic_range`` below it mapped onto
+    the ramp, low frequencies at the bottom. Give several spectrograms one ``top`` to make them comparable."""
     level = ((db - (top - dynamic_range)) / dynamic_range).clamp(0, 1).flip(0)  # low frequencies at the bottom
     position = level * (len(_RAMP) - 1)
     low = position.floor().long().clamp(max=len(_RAMP) - 2)
@@ -490,4 +492,4 @@ def _log_wandb_table(
     logger.log_table(key=key, columns=["name", *media_columns, *columns], data=data)
 
 
-__all__ = ["HtmlReport", "ReportFolderError", "expand_report_flag", "render"]
+__all__ = ["HtmlReport", "ReportFolderError", "expand_report_flag", "log_spectrogram", "render", "spectrogram_image"]

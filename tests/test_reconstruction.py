@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lightning_gan.audio import de_emphasis, de_emphasis_differentiable, pre_emphasis
-from lightning_gan.reconstruction import DeEmphasised, L1Loss, MultiResolutionSTFTLoss, WeightedSum
+from lightning_gan.reconstruction import DeEmphasised, L1Loss, MSELoss, MultiResolutionSTFTLoss, WeightedSum
 
 GEN = torch.Generator().manual_seed(0)
 REAL = torch.randn(2, 1, 3000, generator=GEN)
@@ -33,6 +33,19 @@ def numpy_stft_loss(fake: np.ndarray, real: np.ndarray, n_fft: int, hop: int, wi
 def test_l1_is_the_mean_absolute_error() -> None:
     assert L1Loss()(FAKE, REAL).item() == pytest.approx((FAKE - REAL).abs().mean().item(), rel=1e-6)
     assert L1Loss.log_name == "L1"
+
+
+def test_mse_is_the_mean_squared_error_and_its_minimiser_is_the_mean() -> None:
+    assert MSELoss()(FAKE, REAL).item() == pytest.approx(((FAKE - REAL) ** 2).mean().item(), rel=1e-6)
+    assert MSELoss.log_name == "L2"
+    targets = torch.tensor([0.0, 0.0, 3.0])  # mean 1, median 0
+    guess = torch.zeros(1, requires_grad=True)
+    optimiser = torch.optim.SGD([guess], lr=0.1)
+    for _ in range(200):
+        optimiser.zero_grad()
+        MSELoss()(guess.expand(3), targets).backward()
+        optimiser.step()
+    assert guess.item() == pytest.approx(1.0, abs=1e-4)
 
 
 def test_stft_loss_matches_numpy_and_averages_the_resolutions() -> None:
