@@ -21,6 +21,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -196,12 +197,11 @@ class HtmlReport(Callback):
                 media[part] = {"image": relative}
             return media
         waves = {part: x.flatten().cpu() for part, x in item.items()}
-        spectra = {part: log_spectrogram(w) for part, w in waves.items()}
-        top = max(float(s.max()) for s in spectra.values())  # one dB scale per item: the three are comparable
+        pictures = comparable_spectrograms(waves)  # one dB scale per item: the three are comparable
         for part, wave in waves.items():
             audio, image = f"audio/{stem}_{part}.wav", f"images/{stem}_{part}_spectrogram.png"
             write_wav(self._partial / audio, wave, self._rate)
-            spectrogram_image(spectra[part], top).save(_parent(self._partial / image))
+            pictures[part].save(_parent(self._partial / image))
             media[part] = {"audio": audio, "image": image}
         return media
 
@@ -358,6 +358,13 @@ def spectrogram_image(db: Tensor, top: float, dynamic_range: float = 80.0) -> Im
     return Image.fromarray(rgb.round().to(torch.uint8).numpy(), "RGB")
 
 
+def comparable_spectrograms(waves: Mapping[str, Tensor]) -> dict[str, Image.Image]:
+    """:func:`spectrogram_image` of each 1-D wave, all on one dB scale (the loudest bin of any of them at the top)."""
+    spectra = {name: log_spectrogram(wave) for name, wave in waves.items()}
+    top = max(float(db.max()) for db in spectra.values())
+    return {name: spectrogram_image(db, top) for name, db in spectra.items()}
+
+
 def _format(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return str(value)
@@ -492,4 +499,12 @@ def _log_wandb_table(
     logger.log_table(key=key, columns=["name", *media_columns, *columns], data=data)
 
 
-__all__ = ["HtmlReport", "ReportFolderError", "expand_report_flag", "log_spectrogram", "render", "spectrogram_image"]
+__all__ = [
+    "HtmlReport",
+    "ReportFolderError",
+    "comparable_spectrograms",
+    "expand_report_flag",
+    "log_spectrogram",
+    "render",
+    "spectrogram_image",
+]

@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from lightning_gan.api import load_generator
 from lightning_gan.data.wav import read_wav
-from lightning_gan.report import log_spectrogram, spectrogram_image
+from lightning_gan.report import comparable_spectrograms
 
 LABEL_HEIGHT = 16  # pixels of white above each spectrogram for its name
 
@@ -43,15 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     noisy, clean = read_wav(args.noisy, rate), read_wav(args.clean, rate)
     if noisy.numel() != clean.numel():
         parser.error(f"{args.noisy} has {noisy.numel()} samples at {rate} Hz but {args.clean} has {clean.numel()}")
-    waves = {"noisy": noisy, "enhanced": generator.enhance(args.noisy, seed=args.seed), "clean": clean}
-    spectra = {name: log_spectrogram(wave) for name, wave in waves.items()}
-    top = max(float(db.max()) for db in spectra.values())
-    panels = [spectrogram_image(db, top) for db in spectra.values()]
-    panels = [p.resize((p.width * args.stretch, p.height), Image.Resampling.NEAREST) for p in panels]
+    # enhance() reads a file exactly as read_wav does, so the waveform already read is passed, not the path again.
+    waves = {"noisy": noisy, "enhanced": generator.enhance(noisy, seed=args.seed), "clean": clean}
+    pictures = comparable_spectrograms(waves)
+    panels = [p.resize((p.width * args.stretch, p.height), Image.Resampling.NEAREST) for p in pictures.values()]
     width, height = panels[0].size
     out = Image.new("RGB", (width, len(panels) * (LABEL_HEIGHT + height)), "white")
     draw = ImageDraw.Draw(out)
-    for i, (name, panel) in enumerate(zip(spectra, panels, strict=True)):
+    for i, (name, panel) in enumerate(zip(pictures, panels, strict=True)):
         y = i * (LABEL_HEIGHT + height)
         draw.text((2, y + 2), f"{name} (0-{rate // 2000} kHz, 80 dB range)", fill="black")
         out.paste(panel, (0, y + LABEL_HEIGHT))
