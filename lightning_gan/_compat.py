@@ -17,14 +17,14 @@ of silently changing behaviour (e.g. logging every step). The names, and why eac
   ``predict --untrained``, ``predict --skip_bad_inputs``).
 - ``CSVLogger._version`` / ``TensorBoardLogger._version``: the version folder a run claimed (or resumes), set before
   the logger creates it; the constructor's ``version`` is the only public way, and the logger exists by then
-  (:mod:`lightning_gan.run_dir`).
+  (:mod:`lightning_gan.training.run_folders`).
 - ``LightningCLI._add_subcommands``, ``LightningCLI._prepare_subcommand_parser``: the CLI lists its subcommands with
-  its own one-line descriptions, ``export`` included (:mod:`lightning_gan.cli_help`).
+  its own one-line descriptions, ``export`` included (:mod:`lightning_gan.cli.help`).
 - ``WandbLogger._experiment``: whether a W&B run was started (the public ``experiment`` property starts one).
 - ``lightning.pytorch.overrides.distributed._sync_module_states`` and ``DDPStrategy._setup_model``: broadcast the
-  module's state and wrap one network in ``DistributedDataParallel`` (:mod:`lightning_gan.strategies`).
+  module's state and wrap one network in ``DistributedDataParallel`` (:mod:`lightning_gan.training.ddp`).
 - ``lightning.fabric.utilities.cloud_io._is_local_file_protocol``: local path or remote URL
-  (:mod:`lightning_gan.checkpoint`).
+  (:mod:`lightning_gan.checkpoints.atomic`).
 """
 
 from collections.abc import Callable

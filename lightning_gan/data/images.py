@@ -5,7 +5,7 @@ optionally flipped at random, and mapped to [-1, 1] (the generator's tanh range)
 (``Resize`` + ``CenterCrop`` + ``Normalize(0.5, 0.5)``) does.
 
 ``val_fraction`` holds out a seeded share of the files as a validation set (never flipped, never trained on): the
-real images that sample-quality metrics (:mod:`lightning_gan.evaluation`) score G's samples against.
+real images that sample-quality metrics (:mod:`lightning_gan.metrics.sample_quality`) score G's samples against.
 
 Every image is converted to ``channels`` on load. A folder that mixes grayscale and colour files stops at setup
 with the names of one file of each kind (the model would otherwise learn from silently converted images), unless

@@ -30,8 +30,8 @@ from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
 from lightning_gan.data.image_folder import image_channels, image_size, list_images, load_image, pil_to_tensor
-from lightning_gan.geometry import ImageGeometry, Preprocess
-from lightning_gan.predict_inputs import ScanResult, scan_images
+from lightning_gan.data.predict_folder import ScanResult, scan_images
+from lightning_gan.whole_input.geometry import ImageGeometry, Preprocess
 
 Direction = Literal["AtoB", "BtoA"]
 
@@ -151,7 +151,8 @@ class PairedImageDataset(Dataset):
 
     Training items are made by :meth:`ImageGeometry.train_pair` (the same resize, random crop and flip for A and B);
     evaluation items (``train=False``) are the native images, which the model's
-    :class:`~lightning_gan.geometry.AtTrainingScale` brings to the training scale and back, so metrics compare
+    :class:`~lightning_gan.whole_input.geometry.AtTrainingScale` brings to the training scale and back, so metrics
+    compare
     outputs and targets at the native size.
 
     Args:
@@ -259,8 +260,8 @@ class PairedImageDataModule(LightningDataModule):
             the reference use BtoA, labels from photos' right half). Reference default AtoB.
         preprocess: how native images are brought to the training scale, the reference's ``--preprocess``:
             ``"resize_and_crop"`` (default), ``"crop"``, ``"scale_width"``, ``"scale_width_and_crop"``, ``"none"``
-            (:mod:`lightning_gan.geometry`). Validation, test and predict use the same geometry through the
-            model's :class:`~lightning_gan.geometry.AtTrainingScale`.
+            (:mod:`lightning_gan.whole_input.geometry`). Validation, test and predict use the same geometry through the
+            model's :class:`~lightning_gan.whole_input.geometry.AtTrainingScale`.
         load_size: side (``resize_and_crop``) or width (``scale_width*``) of the training resize before the random
             crop. Reference default 286.
         crop_size: side of the training crop. Reference default 256 (unet_256).
@@ -274,7 +275,7 @@ class PairedImageDataModule(LightningDataModule):
         num_workers: DataLoader worker processes. Reference default 4 (``num_threads``).
         pin_memory: page-locked host memory for faster copies to the GPU; used only when CUDA is available.
         predict_dir: folder of single condition images for ``predict`` (any size); every image is checked before
-            anything is written (:mod:`lightning_gan.predict_inputs`).
+            anything is written (:mod:`lightning_gan.data.predict_folder`).
         skip_bad_inputs: skip the predict folder's bad images with a warning each instead of failing
             (``predict --skip_bad_inputs true`` sets it).
 

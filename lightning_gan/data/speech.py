@@ -42,10 +42,10 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
-from lightning_gan.audio import pre_emphasis as apply_pre_emphasis
+from lightning_gan.data.emphasis import pre_emphasis as apply_pre_emphasis
+from lightning_gan.data.predict_folder import ScanResult, scan_audio
 from lightning_gan.data.speech_augment import SpeechAugment
 from lightning_gan.data.wav import default_cache_dir, read_wav, resampled_length, wav_info
-from lightning_gan.predict_inputs import ScanResult, scan_audio
 
 #: Accepted folder names for each (kind, split), in order of preference when several exist.
 FOLDER_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -312,7 +312,7 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
         cache_dir: decode cache for files that need resampling (:mod:`lightning_gan.data.wav`). ``"auto"`` uses
             :func:`lightning_gan.data.wav.default_cache_dir` (``~/.cache/lightning_gan/wav``); ``None`` disables it.
         predict_dir: folder of audio files (WAV, FLAC, OGG; any rate, any channel count) to enhance with
-            ``predict``; every file is checked before anything is written (:mod:`lightning_gan.predict_inputs`).
+            ``predict``; every file is checked before anything is written (:mod:`lightning_gan.data.predict_folder`).
         skip_bad_inputs: skip the predict folder's bad files with a warning each instead of failing
             (``predict --skip_bad_inputs true`` sets it).
         cover_tail: add one window aligned to the end of each utterance so no audio is left out of training (module

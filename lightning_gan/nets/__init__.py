@@ -8,7 +8,8 @@ Generator
     ``latent_shape(batch_size: int, condition: Tensor | None) -> tuple[int, ...]``; the loop draws ``z`` from its
     own per-rank random generator, so every DDP rank gets different noise. Attributes ``in_channels`` (channels of
     the condition, absent for unconditional generators) and ``out_channels`` let the loop check the data at setup.
-    Each generator also states its own facts, which :mod:`lightning_gan.description` and :mod:`lightning_gan.export`
+    Each generator also states its own facts, which :mod:`lightning_gan.deploy.description` and
+    :mod:`lightning_gan.deploy.export`
     read: ``family`` (``"pix2pix"``, ``"segan"``, ``"dcgan"``), ``modality`` (``"image"`` or ``"audio"``),
     ``latent`` (whether it takes ``z``) and ``size_multiple`` (input H and W, or T, must be multiples of it;
     ``None`` for an unconditional generator, which has no input to size).
@@ -19,7 +20,7 @@ Discriminator
 
 Class-conditional networks
     declare ``num_classes`` and take the batch's class indices as their last input: ``G(z, labels)``,
-    ``D(x, labels)`` (:mod:`lightning_gan.labels`, :mod:`lightning_gan.nets.conditional`).
+    ``D(x, labels)`` (:mod:`lightning_gan.nets.labels`, :mod:`lightning_gan.nets.conditional`).
 
 Spectral normalization
     the discriminators' ``spectral_norm`` option, or :func:`lightning_gan.nets.spectral_norm.apply_spectral_norm`.
@@ -27,3 +28,21 @@ Spectral normalization
 Initialisation
     :func:`lightning_gan.nets.init.normal_init_` (DCGAN/pix2pix: N(0, 0.02) weights, N(1, 0.02) norm scales).
 """
+
+from lightning_gan.nets.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
+from lightning_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from lightning_gan.nets.pix2pix import PatchGANDiscriminator, PixelDiscriminator, ResnetGenerator, UnetGenerator
+from lightning_gan.nets.segan import SEGANDiscriminator, SEGANGenerator
+
+__all__ = [
+    "ConditionalDCGANGenerator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "PatchGANDiscriminator",
+    "PixelDiscriminator",
+    "ProjectionDiscriminator",
+    "ResnetGenerator",
+    "SEGANDiscriminator",
+    "SEGANGenerator",
+    "UnetGenerator",
+]

@@ -1,7 +1,7 @@
 """Class-conditional DCGAN: a generator with a label embedding and a projection discriminator.
 
 Both networks take the class indices as their last input (``G(z, labels)``, ``D(x, labels)``) and declare
-``num_classes``, which is how the GAN loop knows to pass the batch's ``label`` (see :mod:`lightning_gan.labels`).
+``num_classes``, which is how the GAN loop knows to pass the batch's ``label`` (see :mod:`lightning_gan.nets.labels`).
 
 - :class:`ConditionalDCGANGenerator`: the DCGAN generator of :mod:`lightning_gan.nets.dcgan` fed ``[z, e(y)]``,
   the noise concatenated with a learned embedding of the label, as the conditional GAN of Mirza & Osindero 2014
@@ -17,9 +17,9 @@ from itertools import pairwise
 import torch
 from torch import Tensor, nn
 
-from lightning_gan.labels import check_label_values
 from lightning_gan.nets.dcgan import DCGANGenerator, _stages
 from lightning_gan.nets.init import normal_init_
+from lightning_gan.nets.labels import check_label_values
 from lightning_gan.nets.spectral_norm import apply_spectral_norm
 
 

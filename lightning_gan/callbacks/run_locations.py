@@ -7,8 +7,10 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_info
 
-from lightning_gan.callbacks import PredictionWriter, SampleLogger, run_directory
-from lightning_gan.report import HtmlReport
+from lightning_gan.callbacks.html_report import HtmlReport
+from lightning_gan.callbacks.prediction_writer import PredictionWriter
+from lightning_gan.callbacks.sample_logger import SampleLogger
+from lightning_gan.training.run_folders import run_directory
 
 
 def run_locations(trainer: Trainer, stage: str) -> dict[str, str]:

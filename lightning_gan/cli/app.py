@@ -11,8 +11,9 @@ with these changes to its defaults:
 - ``--ckpt_path`` restores the checkpoint's model hyperparameters over the config files (so the architecture matches
   the weights), but model values given explicitly on the command line win over the checkpoint's (Lightning alone
   silently replaces them; Lightning-AI/pytorch-lightning PR #21455).
-- Every run gets :class:`~lightning_gan.seeding.EpochSeeding` (per-epoch seeding from (seed, rank, epoch), exact
-  resume) and, for local paths, :class:`~lightning_gan.checkpoint.AtomicCheckpointIO`.
+- Every run gets :class:`~lightning_gan.callbacks.epoch_seeding.EpochSeeding` (per-epoch seeding from (seed, rank,
+epoch), exact
+  resume) and, for local paths, :class:`~lightning_gan.checkpoints.atomic.AtomicCheckpointIO`.
 """
 
 import netrc
@@ -22,9 +23,9 @@ import sys
 import warnings
 from typing import Any
 
-from jsonargparse import Namespace, set_parsing_settings
-from lightning.pytorch import Callback, LightningDataModule, Trainer
-from lightning.pytorch.cli import LightningArgumentParser, SaveConfigCallback
+from jsonargparse import set_parsing_settings
+from lightning.pytorch import LightningDataModule, Trainer
+from lightning.pytorch.cli import LightningArgumentParser
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
@@ -32,35 +33,23 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import OmegaConf
 from typing_extensions import override
 
-import lightning_gan.strategies  # noqa: F401  (registers the `ddp_separate` strategy name)
-from lightning_gan import _compat, checkpoint_check, run_dir, warnings_filter
-from lightning_gan.callbacks import PredictionWriter, run_directory
-from lightning_gan.checkpoint import AtomicCheckpointIO
-from lightning_gan.cli_help import DESCRIPTION, add_subcommands
-from lightning_gan.config_checks import check_config
+import lightning_gan.training.ddp  # noqa: F401  (registers the `ddp_separate` strategy name)
+from lightning_gan import _compat
+from lightning_gan.callbacks.epoch_seeding import EpochSeeding
+from lightning_gan.callbacks.explicit_optimizer_args import ExplicitOptimizerArgs
+from lightning_gan.callbacks.html_report import HtmlReport, ReportFolderError, expand_report_flag
+from lightning_gan.callbacks.prediction_writer import PredictionWriter
+from lightning_gan.callbacks.run_config import RunConfigCallback
+from lightning_gan.callbacks.run_locations import RunLocations
+from lightning_gan.checkpoints import reading as checkpoint_check
+from lightning_gan.checkpoints.atomic import AtomicCheckpointIO
+from lightning_gan.cli import warnings_filter
+from lightning_gan.cli.config_validation import check_config
+from lightning_gan.cli.help import DESCRIPTION, add_subcommands
+from lightning_gan.data.predict_folder import report_skipped
 from lightning_gan.errors import ConfigError, run_reporting_errors
 from lightning_gan.gan import GAN
-from lightning_gan.locations import RunLocations
-from lightning_gan.predict_inputs import report_skipped
-from lightning_gan.report import HtmlReport, ReportFolderError, expand_report_flag
-from lightning_gan.seeding import EpochSeeding
-
-
-class RunConfigCallback(SaveConfigCallback):
-    """Save the fully resolved config as ``<run folder>/config.yaml`` and log it to W&B when W&B is a logger."""
-
-    def __init__(self, parser: LightningArgumentParser, config: Namespace, **kwargs: Any) -> None:
-        kwargs.update(save_to_log_dir=False, overwrite=True)
-        super().__init__(parser, config, **kwargs)
-
-    @override
-    def save_config(self, trainer: Trainer, pl_module: Any, stage: str) -> None:  # rank 0 only
-        path = run_dir.free_config_path(run_directory(trainer), self.config_filename)  # never replaces an earlier one
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.parser.save(self.config, str(path), skip_none=False, overwrite=True, multifile=False)
-        for logger in trainer.loggers:
-            if isinstance(logger, WandbLogger):
-                logger.experiment.config.update(self.config.clone().as_dict(), allow_val_change=True)
+from lightning_gan.training import run_folders as run_dir
 
 
 def _wandb_has_credentials() -> bool:
@@ -250,8 +239,9 @@ class GANCLI(_compat.PrivateCLIHooks):
 
     @override
     def before_instantiate_classes(self) -> None:
-        """Range checks (:mod:`lightning_gan.config_checks`); evaluation refuses an untrained model unless asked;
-        ``fit`` points W&B at its run (:func:`lightning_gan.run_dir.prepare_fit_config`).
+        """Range checks (:mod:`lightning_gan.cli.config_validation`); evaluation refuses an untrained model unless
+        asked;
+        ``fit`` points W&B at its run (:func:`lightning_gan.training.run_folders.prepare_fit_config`).
 
         Without W&B credentials, W&B runs offline (never prompts) and says once how to upload later.
         ``--trainer.enable_progress_bar false`` also drops the configs' progress bar callback (Lightning would
@@ -296,33 +286,6 @@ class GANCLI(_compat.PrivateCLIHooks):
 _LIGHTNING_CKPT_ALIASES = ("last", "best", "hpc", "registry")  # ckpt_path values Lightning resolves itself
 
 
-class ExplicitOptimizerArgs(Callback):
-    """On resume, re-apply the optimizer settings given explicitly on the command line.
-
-    Restoring a checkpoint restores each optimizer's state, learning rate included, over whatever the config said;
-    a learning rate given on this command line would be silently lost. This sets those values in every parameter
-    group (and, for ``lr``, the schedulers' base learning rate) once the state is restored.
-    """
-
-    def __init__(self, overrides: dict[int, dict[str, Any]]) -> None:
-        self.overrides = overrides
-
-    @override
-    def on_train_start(self, trainer: Trainer, pl_module: Any) -> None:
-        if trainer.ckpt_path is None:
-            return
-        for index, values in self.overrides.items():
-            optimizer = trainer.optimizers[index]
-            for group in optimizer.param_groups:
-                group.update(values)
-                if "lr" in values:
-                    group["initial_lr"] = values["lr"]
-            for config in trainer.lr_scheduler_configs:
-                if config.scheduler.optimizer is optimizer and "lr" in values and hasattr(config.scheduler, "base_lrs"):
-                    config.scheduler.base_lrs = [values["lr"]] * len(config.scheduler.base_lrs)
-            rank_zero_info(f"Resumed with optimizer {index} settings from the command line: {values}")
-
-
 def _explicit_model_args(args: list[str]) -> list[str]:
     """The ``--model.*`` options given on the command line, with their values, in order."""
     out: list[str] = []
@@ -342,7 +305,8 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
     """Run the CLI (``args`` as on the command line; ``None`` reads ``sys.argv``) and return it.
 
     With ``run=False`` nothing trains: ``main(["--config", "configs/x.yaml"], run=False).model`` and ``.datamodule``
-    are the configured objects. ``export`` is handled by :func:`lightning_gan.export.main` (it needs a checkpoint,
+    are the configured objects. ``export`` is handled by :func:`lightning_gan.deploy.export.main` (it needs a
+    checkpoint,
     not a config).
     """
     warnings_filter.install()
@@ -350,7 +314,7 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
     if args is None:
         sys.argv[1:] = argv  # LightningCLI reads sys.argv itself when args is None
     if run and argv[:1] == ["export"]:
-        from lightning_gan.export import main as export_main
+        from lightning_gan.deploy.export import main as export_main
 
         return export_main(argv[1:])
     try:

@@ -1,9 +1,11 @@
 """What a GAN's inference generator expects and returns, from the facts the networks and strategies declare.
 
 Generators state ``family``, ``modality``, ``latent`` and ``size_multiple`` (:mod:`lightning_gan.nets`); whole-input
-strategies state theirs in ``describe()`` (:class:`lightning_gan.inference.StrategyInfo`); a checkpoint's DataModule
+strategies state theirs in ``describe()`` (:class:`lightning_gan.whole_input.strategies.StrategyInfo`); a checkpoint's
+DataModule
 settings add the training geometry, sample rate and pre-emphasis. :func:`describe` combines them into a
-:class:`ModelInfo`, which :mod:`lightning_gan.api` and :mod:`lightning_gan.export` use. Generators from outside the
+:class:`ModelInfo`, which :mod:`lightning_gan.deploy.api` and :mod:`lightning_gan.deploy.export` use. Generators from
+outside the
 project that declare nothing are described as ``"conditional"`` or ``"unconditional"``.
 """
 
@@ -40,9 +42,10 @@ class ModelInfo:
         pre_emphasis: coefficient applied to the condition before G (``None``: none).
         de_emphasis: coefficient of the de-emphasis applied to G's output (``None``: none).
         ema: whether the weights are the exponential moving average of G.
-        geometry: the training geometry images are translated at (:class:`~lightning_gan.geometry.ImageGeometry`
+        geometry: the training geometry images are translated at
+            (:class:`~lightning_gan.whole_input.geometry.ImageGeometry`
             as a dict: preprocess, load_size, crop_size, size_multiple), when the model's whole-input strategy
-            records one (:class:`~lightning_gan.geometry.AtTrainingScale`); ``None`` otherwise.
+            records one (:class:`~lightning_gan.whole_input.geometry.AtTrainingScale`); ``None`` otherwise.
     """
 
     family: Family
@@ -95,7 +98,7 @@ def describe(module: GAN, data: dict[str, Any] | None = None) -> ModelInfo:
     """What ``module``'s inference generator expects, from the module and its checkpoint's DataModule settings.
 
     Args:
-        module: the GAN, e.g. from :func:`lightning_gan.loading.load_gan`.
+        module: the GAN, e.g. from :func:`lightning_gan.deploy.loading.load_gan`.
         data: the checkpoint's ``datamodule_hyper_parameters`` (SEGAN's record the sample rate, window and
             pre-emphasis).
 

@@ -4,7 +4,7 @@ Checkpoints are read with ``torch.load(weights_only=True)`` (no arbitrary code r
 rebuilt, so a missing file, a file that is not a checkpoint, or the checkpoint of another model fails with a message
 naming the file and what was expected (:func:`read_checkpoint`). Rebuilding has no side effect on the caller: the
 random state and the environment are left as they were (per-epoch seeding is a training callback,
-:mod:`lightning_gan.seeding`).
+:mod:`lightning_gan.callbacks.epoch_seeding`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from lightning_gan.checkpoint_check import read_checkpoint
+from lightning_gan.checkpoints.reading import read_checkpoint
 from lightning_gan.gan import GAN
 
 

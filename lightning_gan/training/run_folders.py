@@ -44,13 +44,36 @@ from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, Wand
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from lightning_gan import _compat
-from lightning_gan.checkpoint import remove_stale_temporaries
+from lightning_gan.checkpoints.atomic import remove_stale_temporaries
 from lightning_gan.errors import CheckpointError, ConfigError
 
 RUN_KEY = "lightning_gan_run"
 RUN_DIR_VARIABLE = "LIGHTNING_GAN_RUN_DIR"
 WANDB_ID_VARIABLE = "LIGHTNING_GAN_WANDB_ID"
 _ID_CHARS = string.ascii_lowercase + string.digits
+
+
+def run_directory(trainer: Trainer) -> Path:
+    """The folder of this run, which holds ``checkpoints/``, ``config.yaml`` and ``samples/``.
+
+    The parent of the checkpoint folder, resolved as ``ModelCheckpoint`` resolves it when it has no ``dirpath``
+    (``<save_dir>/<logger name>/<version>`` of the first logger, e.g. ``runs/x/lightning_gan/<wandb run id>``), so
+    it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone. Under the CLI
+    a :class:`lightning_gan.training.run_folders.RunFolder` callback knows the folder ``fit`` claimed, and wins.
+    """
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]
+        if getattr(callback, "run_folder", None) is not None:
+            return Path(callback.run_folder)
+    checkpoint = trainer.checkpoint_callback
+    dirpath = getattr(checkpoint, "dirpath", None)  # ModelCheckpoint's; other Checkpoint classes may lack it
+    if dirpath:
+        return Path(dirpath).parent
+    if trainer.loggers:
+        logger = trainer.loggers[0]
+        save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
+        version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+        return Path(save_dir) / str(logger.name) / version
+    return Path(trainer.default_root_dir)
 
 
 def new_run_id() -> str:

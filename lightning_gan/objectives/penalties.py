@@ -12,9 +12,10 @@ StyleGAN2 (Karras et al. 2020, "Analyzing and Improving the Image Quality of Sty
 section 3.1) computes R1 only every ``k`` discriminator steps ("lazy regularization", k = 16) and multiplies it by
 ``k`` so the regulariser keeps its strength on average, which saves most of the double backward's cost.
 
-Composition: the GAN module takes a list, ``model.penalties: [{class_path: lightning_gan.penalties.R1Penalty}]``,
+Composition: the GAN module takes a list,
+``model.penalties: [{class_path: lightning_gan.objectives.penalties.R1Penalty}]``,
 and adds every penalty's term to D's loss on each D step, after the loss strategy's own
-:meth:`~lightning_gan.losses.AdversarialLoss.penalty`. Any loss works (non-saturating + R1 is the StyleGAN2
+:meth:`~lightning_gan.objectives.losses.AdversarialLoss.penalty`. Any loss works (non-saturating + R1 is the StyleGAN2
 recipe); :func:`check_penalties` refuses combinations that have no meaning.
 
 D's score is summed over its outputs before differentiating, so a patch discriminator's gradient is that of the
@@ -28,7 +29,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from lightning_gan.losses import AdversarialLoss
+from lightning_gan.objectives.losses import AdversarialLoss
 
 
 def squared_gradient_norm(critic: Callable[[Tensor], Tensor], x: Tensor, grad_scale: float = 1.0) -> Tensor:
@@ -37,7 +38,7 @@ def squared_gradient_norm(critic: Callable[[Tensor], Tensor], x: Tensor, grad_sc
     Under mixed precision the critic's forward runs under the caller's autocast and ``torch.autograd.grad``
     outside it, as PyTorch's AMP "gradient penalty" recipe does: the scores are multiplied by the AMP scaler's
     ``grad_scale`` before differentiating (so fp16 gradients do not underflow) and the gradients divided by it
-    after, as the WGAN-GP penalty of :mod:`lightning_gan.losses` does. The norm is computed in float32.
+    after, as the WGAN-GP penalty of :mod:`lightning_gan.objectives.losses` does. The norm is computed in float32.
     """
     x = x.detach().requires_grad_(True)
     scores = critic(x)
@@ -129,7 +130,7 @@ def check_penalties(loss: AdversarialLoss, penalties: Sequence[nn.Module]) -> No
     for penalty in penalties:
         if not isinstance(penalty, GradientPenalty):
             raise TypeError(
-                f"model.penalties: expected lightning_gan.penalties.GradientPenalty objects (R1Penalty, R2Penalty), "
+                f"penalties: expected lightning_gan.objectives.GradientPenalty objects (R1Penalty, R2Penalty), "
                 f"got {type(penalty).__name__}."
             )
         if type(penalty) in seen:

@@ -1,6 +1,6 @@
 """Use a trained generator from Python (a notebook, a service) in one call, with exactly what ``predict`` does.
 
->>> from lightning_gan.api import load_generator
+>>> from lightning_gan.deploy.api import load_generator
 >>> g = load_generator("runs/pix2pix_demo/.../checkpoints/last.ckpt")      # doctest: +SKIP
 >>> g.translate("labels.png").save("photo.png")                            # doctest: +SKIP
 >>> wave = load_generator("segan.ckpt").enhance("noisy.wav")               # doctest: +SKIP
@@ -8,16 +8,16 @@
 
 Nothing here re-implements a step of the pipeline: :class:`Generator` builds the batch the family's DataModule
 builds in ``predict`` (with the helpers of :mod:`lightning_gan.data.image_folder`, :mod:`lightning_gan.data.wav` and
-:mod:`lightning_gan.audio`) and hands it to :meth:`lightning_gan.gan.GAN.predict_step`, which runs the inference
+:mod:`lightning_gan.data.emphasis`) and hands it to :meth:`lightning_gan.gan.GAN.predict_step`, which runs the inference
 generator (the EMA copy when the run kept one) through the model's whole-input strategy (pad or resize images,
 overlap-add audio windows) and its ``postprocess`` (SEGAN's de-emphasis). The results are therefore the values the
 :class:`~lightning_gan.callbacks.PredictionWriter` would write, before it quantises them to 8-bit pixels or 16-bit
 samples.
 
-This module is the user facade. Reading and checking checkpoints lives in :mod:`lightning_gan.loading`
-(:func:`read_checkpoint`, :func:`load_gan`) and describing a generator in :mod:`lightning_gan.description`
+This module is the user facade. Reading and checking checkpoints lives in :mod:`lightning_gan.deploy.loading`
+(:func:`read_checkpoint`, :func:`load_gan`) and describing a generator in :mod:`lightning_gan.deploy.description`
 (:func:`describe`, :class:`ModelInfo`: family, channels, sizes, sample rate, pre-emphasis, which
-:mod:`lightning_gan.export` also writes next to exported models); both are re-exported here.
+:mod:`lightning_gan.deploy.export` also writes next to exported models); both are re-exported here.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from lightning_gan.audio import pre_emphasis
+from lightning_gan.data.emphasis import pre_emphasis
 from lightning_gan.data.image_folder import load_image, mode_channels, pil_to_tensor, tensor_to_pil, to_8bit
 from lightning_gan.data.paired_images import check_predict_channels
 from lightning_gan.data.wav import read_wav, resample
-from lightning_gan.description import Family, Modality, ModelInfo, describe
+from lightning_gan.deploy.description import Family, Modality, ModelInfo, describe
+from lightning_gan.deploy.loading import load_gan, read_checkpoint
 from lightning_gan.gan import GAN
-from lightning_gan.labels import as_label_tensor, num_classes
-from lightning_gan.loading import load_gan, read_checkpoint
+from lightning_gan.nets.labels import as_label_tensor, num_classes
 
 
 # ---------------------------------------------------------------------------------------------------- the API
@@ -102,7 +102,8 @@ class Generator:
 
         The image is converted to the generator's channels (grayscale by ITU-R 601-2 luma, or RGB) and mapped to
         [-1, 1] as :class:`~lightning_gan.data.paired_images.ConditionImageDataset` does; the module's whole-input
-        strategy brings it to the training scale (:class:`~lightning_gan.geometry.AtTrainingScale`, recorded in
+        strategy brings it to the training scale (:class:`~lightning_gan.whole_input.geometry.AtTrainingScale`, recorded
+        in
         the checkpoint: :attr:`ModelInfo.geometry`), or pads it, and returns the output at the input's size.
 
         Args:

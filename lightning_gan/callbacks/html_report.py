@@ -33,9 +33,9 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from PIL import Image
 from torch import Tensor
 
-from lightning_gan.callbacks import run_directory
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import write_wav
+from lightning_gan.training.run_folders import run_directory
 
 PARTS = ("input", "output", "target")
 

@@ -16,7 +16,7 @@ Inputs and outputs (names as in the file)
     that are fully convolutional (pix2pix U-Net: multiples of ``2**num_downs``; ResNet: multiples of 4). DCGAN's
     output size is fixed. ``inputs[i].shape`` lists each dimension, a name where it is dynamic.
 
-The JSON (schema ``lightning_gan.export/1``)
+The JSON (schema ``lightning_gan.deploy.export/1``)
     ``family`` (pix2pix, segan, dcgan, or conditional/unconditional for other generators), ``modality``,
     ``generator`` (class path), ``weights`` (``ema`` or ``generator``), ``inputs``/``outputs`` (name, shape,
     dtype, dynamic axes), ``value_range`` ([-1, 1] for the condition and the output), ``condition_channels``,
@@ -28,7 +28,7 @@ The JSON (schema ``lightning_gan.export/1``)
     its settings, e.g. pad to a multiple of 256 and crop back, or overlap-add 16384-sample windows with hop 8192),
     ``preprocess`` and ``postprocess`` in words, and where it came from (``checkpoint``, ``epoch``, ``global_step``,
     ``format``, ``exporter``). The exported graph is G alone: normalisation, (pre/de-)emphasis, padding and
-    overlap-add stay outside it, as the JSON describes; :mod:`lightning_gan.api` does them all in Python.
+    overlap-add stay outside it, as the JSON describes; :mod:`lightning_gan.deploy.api` does them all in Python.
 
 Exporters (torch 2.13)
     ONNX: the TorchScript-based ``torch.onnx.export(..., dynamo=False)`` with ``dynamic_axes``, opset 17 by default.
@@ -54,17 +54,17 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from lightning_gan.description import ModelInfo, describe
+from lightning_gan.deploy.description import ModelInfo, describe
+from lightning_gan.deploy.loading import load_gan
 from lightning_gan.gan import GAN
-from lightning_gan.labels import num_classes
-from lightning_gan.loading import load_gan
+from lightning_gan.nets.labels import num_classes
 
 Format = Literal["onnx", "torchscript"]
 FORMATS: tuple[str, ...] = ("onnx", "torchscript")
 SUFFIXES: dict[str, str] = {"onnx": ".onnx", "torchscript": ".pt"}
 METADATA_KEY = "lightning_gan"
 EXTRA_FILE = "lightning_gan.json"
-SCHEMA = "lightning_gan.export/1"
+SCHEMA = "lightning_gan.deploy.export/1"
 DEFAULT_OPSET = 17  # supported by every onnxruntime since 1.11 and by the TorchScript-based exporter
 EXAMPLE_BATCH = 2  # not 1, so that no size-1 dimension can be mistaken for a broadcast while tracing
 
@@ -265,7 +265,7 @@ def export(
         raise ValueError(
             f"{ckpt_path}: exporting a class-conditional generator ({info.generator}, num_classes="
             f"{num_classes(generator)}) is not supported; draw its samples with "
-            "lightning_gan.api.load_generator(ckpt).sample(n, labels=...)"
+            "lightning_gan.deploy.api.load_generator(ckpt).sample(n, labels=...)"
         )
     inputs = _example_inputs(generator, info)
     with torch.no_grad():

@@ -13,7 +13,8 @@ count may differ); a :class:`WholeInput` strategy decides how to get from the wh
 - :class:`OverlapAdd`: cut audio into overlapping windows, generate in mini-batches, cross-fade them back.
 
 Each strategy states its own facts in :meth:`WholeInput.describe` (its settings, the modality it handles, the input
-size it runs G at, and the policy in words), which :mod:`lightning_gan.description` and :mod:`lightning_gan.export`
+size it runs G at, and the policy in words), which :mod:`lightning_gan.deploy.description` and
+:mod:`lightning_gan.deploy.export`
 read instead of inspecting the strategy's type.
 """
 

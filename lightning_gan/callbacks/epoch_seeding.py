@@ -7,7 +7,8 @@ it, so a run resumed at an epoch boundary continues exactly as an uninterrupted 
 
 It is training engineering, so it is a callback rather than part of the GAN module: restoring its state happens
 only when a ``Trainer`` resumes a run, never when a checkpoint is loaded for inference
-(``GAN.load_from_checkpoint``, :func:`lightning_gan.api.load_generator`), which leaves the caller's random state and
+(``GAN.load_from_checkpoint``, :func:`lightning_gan.deploy.api.load_generator`), which leaves the caller's random state
+and
 environment alone. The CLI installs it in every run (:mod:`lightning_gan.cli`); with a bare ``Trainer``, pass
 ``callbacks=[EpochSeeding()]``.
 """

@@ -2,16 +2,31 @@
 logs only on the steps the loggers record. ``docs/benchmarks_ablation.md`` measures what each is worth."""
 
 import logging
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from lightning.pytorch import Trainer
 from torch import Tensor, nn
 
 from lightning_gan import _compat
-from lightning_gan.losses import AdversarialLoss
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Speed:
+    """The loop's speed switches (``model.speed`` in a config).
+
+    Args:
+        channels_last: keep G, D and 4-D batches in the channels-last (NHWC) memory format, which convolutions run
+            faster in on GPUs with tensor cores and, for some models, on CPUs. No effect on 1-D (audio) networks.
+        compile: ``torch.compile`` G and D in place before training (``nn.Module.compile``: checkpoint keys do not
+            change). Pays off after a one-time compilation, and not for every model. With a gradient penalty only G
+            is compiled, because compiled modules do not support the penalty's double backward.
+    """
+
+    channels_last: bool = False
+    compile: bool = False
 
 
 def to_channels_last(tensor: Tensor | None) -> Tensor | None:
@@ -21,18 +36,16 @@ def to_channels_last(tensor: Tensor | None) -> Tensor | None:
     return tensor.contiguous(memory_format=torch.channels_last)
 
 
-def compile_networks(
-    generator: nn.Module, discriminator: nn.Module, loss: AdversarialLoss, penalties: Sequence[nn.Module] = ()
-) -> None:
+def compile_networks(generator: nn.Module, discriminator: nn.Module, compile_discriminator: bool = True) -> None:
     """``torch.compile`` G and D in place (``nn.Module.compile``: state-dict keys do not change), once.
 
-    With a loss that has a gradient penalty, or extra ``penalties`` (:mod:`lightning_gan.penalties`), only G is
-    compiled: compiled modules do not support the penalty's double backward.
+    ``compile_discriminator=False`` compiles G only, for objectives with a gradient penalty: compiled modules do not
+    support the penalty's double backward through D.
     """
     if _compat.is_compiled(generator):
         return
     generator.compile()
-    if type(loss).penalty is AdversarialLoss.penalty and not penalties:
+    if compile_discriminator:
         discriminator.compile()
     else:
         log.info("Compiling G only: the gradient penalty needs a double backward through D.")

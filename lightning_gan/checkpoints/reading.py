@@ -1,5 +1,5 @@
 """One checker for every checkpoint a user hands us: ``fit``/``validate``/``test``/``predict --ckpt_path``, ``export``
-and :func:`lightning_gan.api.load_generator`.
+and :func:`lightning_gan.deploy.api.load_generator`.
 
 Each failure names the file, says what it is instead of a lightning_gan GAN checkpoint, and how to proceed:
 

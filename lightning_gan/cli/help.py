@@ -1,7 +1,7 @@
 """The subcommands ``python -m lightning_gan --help`` lists, each with a one-line description.
 
 Lightning's own descriptions are the first lines of ``Trainer``'s docstrings, cut mid-sentence in the listing, and
-``export`` (handled by :mod:`lightning_gan.export`, before LightningCLI parses anything) would not appear at all.
+``export`` (handled by :mod:`lightning_gan.deploy.export`, before LightningCLI parses anything) would not appear at all.
 """
 
 from typing import Any

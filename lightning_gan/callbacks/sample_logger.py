@@ -1,50 +1,24 @@
-"""Callbacks that turn generator outputs into pictures, sounds and files.
-
-- :class:`SampleLogger`: every N epochs, a fixed set of samples goes to the run folder and to the logger (W&B image
-  panels / audio, TensorBoard images / audio; other loggers get the files only).
-- :class:`PredictionWriter`: ``predict`` writes one output file per input, with the input's file name.
+"""Every N epochs, a fixed set of samples goes to the run folder and to the logger (W&B image panels / audio,
+TensorBoard images / audio; other loggers get the files only).
 
 Images are N x C x H x W in [-1, 1]; audio is N x 1 x T in [-1, 1]. Both arrive post-processed by the GAN module
 (``GAN.postprocess``, e.g. SEGAN's de-emphasis).
 """
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 from typing_extensions import override
 
 from lightning_gan.data.image_folder import save_image
-from lightning_gan.data.wav import resample, write_wav
-from lightning_gan.labels import num_classes
-
-
-def run_directory(trainer: Trainer) -> Path:
-    """The folder of this run, which holds ``checkpoints/``, ``config.yaml`` and ``samples/``.
-
-    The parent of the checkpoint folder, resolved as ``ModelCheckpoint`` resolves it when it has no ``dirpath``
-    (``<save_dir>/<logger name>/<version>`` of the first logger, e.g. ``runs/x/lightning_gan/<wandb run id>``), so
-    it is known before ``ModelCheckpoint.setup`` ran. Makes no collective call: safe on rank 0 alone. Under the CLI
-    a :class:`lightning_gan.run_dir.RunFolder` callback knows the folder ``fit`` claimed, and wins.
-    """
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if getattr(callback, "run_folder", None) is not None:
-            return Path(callback.run_folder)
-    checkpoint = trainer.checkpoint_callback
-    dirpath = getattr(checkpoint, "dirpath", None)  # ModelCheckpoint's; other Checkpoint classes may lack it
-    if dirpath:
-        return Path(dirpath).parent
-    if trainer.loggers:
-        logger = trainer.loggers[0]
-        save_dir = logger.save_dir if logger.save_dir is not None else trainer.default_root_dir
-        version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
-        return Path(save_dir) / str(logger.name) / version
-    return Path(trainer.default_root_dir)
+from lightning_gan.data.wav import write_wav
+from lightning_gan.nets.labels import num_classes
+from lightning_gan.training.run_folders import run_directory
 
 
 def make_grid(images: Tensor, nrow: int, padding: int = 2, pad_value: float = 1.0) -> Tensor:
@@ -195,82 +169,3 @@ class SampleLogger(Callback):
                     for part, wave in parts.items():
                         tag = f"samples/{stem}_{part}"
                         logger.experiment.add_audio(tag, wave.flatten(), trainer.global_step, self.sample_rate)
-
-
-class PredictionWriter(BasePredictionWriter):
-    """Write each prediction to ``output_dir`` under its input's file name.
-
-    Always present: the CLI adds it, configured at the top level of a config or on the command line as
-    ``--prediction_writer.output_dir DIR`` (default: ``<trainer.default_root_dir>/predictions``).
-
-    Images (4-D outputs) are written in the format their name's extension says, from [-1, 1] (the training
-    normalisation) to 8-bit. Audio (3-D outputs) is written as 16-bit PCM WAV, trimmed to the input's length
-    (batch key ``length``), at the model's ``sample_rate`` or, with ``audio_rate="input"``, resampled back to each
-    input file's own rate (batch key ``sample_rate``) and length (``frames``).
-
-    Class-conditional predictions (batch key ``label``) also get one grid per class, ``class_<k>.png``, written
-    when ``predict`` ends.
-
-    Args:
-        output_dir: the folder to write into (created if missing); ``None``: ``<default_root_dir>/predictions``.
-        sample_rate: the model's audio rate.
-        audio_rate: ``"model"`` (default: 16 kHz for SEGAN) or ``"input"``.
-    """
-
-    def __init__(
-        self,
-        output_dir: str | None = None,
-        sample_rate: int = 16000,
-        audio_rate: Literal["model", "input"] = "model",
-    ) -> None:
-        super().__init__(write_interval="batch")
-        self.output_dir = Path(output_dir) if output_dir is not None else None
-        self.sample_rate = sample_rate
-        self.audio_rate = audio_rate
-        self._by_class: dict[int, list[Tensor]] = {}
-
-    @override
-    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if self.output_dir is None:
-            self.output_dir = Path(trainer.default_root_dir) / "predictions"
-
-    @override
-    def write_on_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        prediction: dict[str, Any],
-        batch_indices: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        output = prediction["output"].detach().float().cpu()
-        names = prediction.get("name") or [f"{batch_idx:05d}_{i:03d}.png" for i in range(len(output))]
-        labels = prediction.get("label")
-        for i, name in enumerate(names):
-            path = self.output_dir / name
-            if output.dim() == 4:
-                save_image(output[i], path)
-                if labels is not None:
-                    self._by_class.setdefault(int(labels[i]), []).append(output[i])
-                continue
-            wave = output[i].flatten()
-            if "length" in prediction:
-                wave = wave[: int(prediction["length"][i])]
-            rate = self.sample_rate
-            if self.audio_rate == "input" and "sample_rate" in prediction:
-                rate = int(prediction["sample_rate"][i])
-                wave = resample(wave, self.sample_rate, rate)
-                if "frames" in prediction:  # resampling rounds lengths up: trim to the file's own frame count
-                    wave = wave[: int(prediction["frames"][i])]
-            write_wav(path.with_suffix(".wav"), wave, rate)
-
-    @override
-    def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        folder = self.output_dir
-        assert folder is not None  # set in setup
-        for label, images in sorted(self._by_class.items()):
-            grid = make_grid(torch.stack(images), nrow=int(len(images) ** 0.5 + 0.999))
-            save_image(grid, folder / f"class_{label}.png")
-        self._by_class = {}

@@ -7,7 +7,7 @@ instead or besides. Every strategy maps ``(fake, real)`` of any shape to a 0-dim
 
     model:
       reconstruction:
-        class_path: lightning_gan.reconstruction.MultiResolutionSTFTLoss
+        class_path: lightning_gan.objectives.reconstruction.MultiResolutionSTFTLoss
       reconstruction_weight: 1.0
 
 :class:`L1Loss` (the default) works for every family; the STFT loss needs 1-D signals (``N x C x T``);
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lightning_gan.audio import de_emphasis_differentiable
+from lightning_gan.data.emphasis import de_emphasis_differentiable
 
 
 class ReconstructionLoss(nn.Module):

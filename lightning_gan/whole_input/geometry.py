@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from typing_extensions import override
 
-from lightning_gan.inference import Generate, PadToMultiple, StrategyInfo, WholeInput
+from lightning_gan.whole_input.strategies import Generate, PadToMultiple, StrategyInfo, WholeInput
 
 Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"]
 PREPROCESS_MODES: tuple[str, ...] = get_args(Preprocess)
@@ -176,16 +176,18 @@ class AtTrainingScale(WholeInput):
     """Translate whole images at the scale the generator was trained at, and return them at their own size.
 
     For an ``N x C x h x w`` condition: resize to :meth:`ImageGeometry.scaled_size` (nothing for ``crop``/``none``),
-    pad to the generator's size multiple (:class:`~lightning_gan.inference.PadToMultiple`), generate, crop the
+    pad to the generator's size multiple (:class:`~lightning_gan.whole_input.strategies.PadToMultiple`), generate, crop
+    the
     padding off, resize back to ``h x w`` and round to the 8-bit grid of the files ``predict`` writes (``quantize``),
     so validation and test metrics are the metrics of those files.
 
     The geometry comes from the training data: :meth:`bind` takes the DataModule's ``geometry`` and the generator's
     ``size_multiple`` at setup (the GAN calls it), and both travel in the checkpoint (:meth:`state_dict`), so
-    ``predict`` and :func:`lightning_gan.api.load_generator` use the training geometry even with other data settings.
+    ``predict`` and :func:`lightning_gan.deploy.api.load_generator` use the training geometry even with other data
+    settings.
 
     Args:
-        pad_mode: padding of :class:`~lightning_gan.inference.PadToMultiple`.
+        pad_mode: padding of :class:`~lightning_gan.whole_input.strategies.PadToMultiple`.
         quantize: round outputs to the 8-bit grid.
         geometry: the geometry, when not bound from a DataModule (Python use).
         multiple: the generator's size multiple, when not bound.
@@ -236,7 +238,7 @@ class AtTrainingScale(WholeInput):
             return self._info("image", None, "brings images to the training scale (geometry not bound yet)")
         words = (
             f"brings it to the training scale (preprocess {g.preprocess!r}, load_size {g.load_size}, crop_size "
-            f"{g.crop_size}; see whole_input.geometry and lightning_gan.geometry), pads H and W to multiples of "
+            f"{g.crop_size}; see lightning_gan.whole_input.geometry), pads H and W to multiples of "
             f"{self.multiple} ({self.pad_mode}, centred), runs G, crops the padding off and resizes the output back "
             "to the input's size (bicubic, antialiased when shrinking)"
         )

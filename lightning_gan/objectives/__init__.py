@@ -1,0 +1,57 @@
+"""What a GAN computes from a batch, and its parts.
+
+An objective (:mod:`.base`) turns a batch into D's and G's losses and into what evaluation scores; the loop
+(:class:`lightning_gan.gan.GAN`) only runs the optimisation. Its parts are strategies of their own: adversarial losses
+(:mod:`.losses`), gradient penalties (:mod:`.penalties`), reconstruction losses (:mod:`.reconstruction`) and
+differentiable augmentation (:mod:`.augment`).
+"""
+
+from lightning_gan.objectives.adversarial import RealVersusFake
+from lightning_gan.objectives.augment import DiffAugment
+from lightning_gan.objectives.base import Objective, Scored, Terms
+from lightning_gan.objectives.losses import (
+    AdversarialLoss,
+    HingeLoss,
+    LeastSquaresLoss,
+    MinimaxLoss,
+    NonSaturatingLoss,
+    WassersteinGPLoss,
+    WassersteinLoss,
+)
+from lightning_gan.objectives.paired import PairedTranslation
+from lightning_gan.objectives.penalties import GradientPenalty, R1Penalty, R2Penalty
+from lightning_gan.objectives.reconstruction import (
+    DeEmphasised,
+    L1Loss,
+    MSELoss,
+    MultiResolutionSTFTLoss,
+    ReconstructionLoss,
+    WeightedSum,
+)
+from lightning_gan.objectives.synthesis import Synthesis
+
+__all__ = [
+    "AdversarialLoss",
+    "DeEmphasised",
+    "DiffAugment",
+    "GradientPenalty",
+    "HingeLoss",
+    "L1Loss",
+    "LeastSquaresLoss",
+    "MSELoss",
+    "MinimaxLoss",
+    "MultiResolutionSTFTLoss",
+    "NonSaturatingLoss",
+    "Objective",
+    "PairedTranslation",
+    "R1Penalty",
+    "R2Penalty",
+    "RealVersusFake",
+    "ReconstructionLoss",
+    "Scored",
+    "Synthesis",
+    "Terms",
+    "WassersteinGPLoss",
+    "WassersteinLoss",
+    "WeightedSum",
+]
