@@ -61,11 +61,11 @@ test: $(STAMP) ## Run the test suite.
 
 lint: $(STAMP) ## ruff: lint rules and the formatting check.
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check lightning_gan tests scripts
+	$(BIN)/ruff format --check lightning_gan tests scripts benchmarks
 
 format: $(STAMP) ## ruff: apply the safe lint fixes and format the code.
 	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format lightning_gan tests scripts
+	$(BIN)/ruff format lightning_gan tests scripts benchmarks
 
 clean: ## Remove caches and build files (keeps .venv and runs/).
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf

@@ -250,7 +250,7 @@ class GAN(LightningModule):
         return {**logs, "train/lr_G": opt.param_groups[0]["lr"]}
 
     def _update(self, opt: Any, loss: Tensor) -> None:
-        """zero_grad, backward, optimizer step; outside Lightning's autocast (:mod:`lightning_gan.training.precision`)."""
+        """zero_grad, backward, optimizer step; outside Lightning's autocast (:mod:`.training.precision`)."""
         with outside_autocast(self.device.type):
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)

@@ -1,10 +1,7 @@
 """Shared test setup: W&B offline and confined to the test's temp dir; helpers to run the CLI."""
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
@@ -29,14 +26,3 @@ def _isolated_wandb(tmp_path, monkeypatch):
         monkeypatch.setenv(var, str(folder))
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.chdir(ROOT)
-
-
-@pytest.fixture(scope="session")
-def benchmark() -> ModuleType:
-    """``scripts/benchmark.py`` imported as a module (it is a script, not part of the package)."""
-    spec = importlib.util.spec_from_file_location("benchmark_script", ROOT / "scripts" / "benchmark.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["benchmark_script"] = module
-    spec.loader.exec_module(module)
-    return module

@@ -1,4 +1,5 @@
-"""``lightning_gan.api``: ``load_generator(ckpt)`` gives what ``python -m lightning_gan predict`` writes, for images of
+"""``lightning_gan.deploy.api``: ``load_generator(ckpt)`` gives what ``python -m lightning_gan predict`` writes, for
+images of
 any size and channel count (pix2pix) and audio of any length and rate (SEGAN); DCGAN samples are seeded without
 touching the caller's random state; a generator asked for the wrong thing says what to use instead.
 
@@ -13,9 +14,9 @@ import soundfile
 import torch
 from PIL import Image
 
-from lightning_gan.api import Generator, load_generator
 from lightning_gan.cli import main as cli_main
 from lightning_gan.data.wav import write_wav
+from lightning_gan.deploy.api import Generator, load_generator
 from tests.test_export import DCGAN, PIX2PIX, SEGAN, fit_one_batch, speech_corpus
 
 RUN = [

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lightning_gan.audio import DeEmphasis, de_emphasis, pre_emphasis
+from lightning_gan.data.emphasis import DeEmphasis, de_emphasis, pre_emphasis
 
 
 def test_pre_emphasis_is_the_first_order_difference() -> None:

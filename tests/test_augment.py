@@ -8,9 +8,10 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch import Trainer
 
-from lightning_gan.augment import DiffAugment, brightness, contrast, cutout, saturation, translation
 from lightning_gan.cli import main
 from lightning_gan.gan import GAN
+from lightning_gan.objectives import PairedTranslation, Synthesis
+from lightning_gan.objectives.augment import DiffAugment, brightness, contrast, cutout, saturation, translation
 from tests.conftest import ROOT
 from tests.toy import ToyData, ToyDiscriminator, ToyGenerator
 
@@ -107,24 +108,25 @@ class _Recorder(DiffAugment):
 
 def test_the_loop_augments_every_discriminator_input_in_training_and_none_in_evaluation(tmp_path) -> None:
     augment = _Recorder()
-    model = GAN(ToyGenerator(), ToyDiscriminator(), augment=augment)
+    model = GAN(ToyGenerator(), ToyDiscriminator(), Synthesis(augment=augment))
     trainer = Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                       enable_model_summary=False, default_root_dir=tmp_path)  # fmt: skip
     trainer.fit(model, ToyData(batch_size=8))
     assert augment.calls == 4 * 3  # per batch: D on real, D on fake, D on fake in G's step
     model.eval()
     x = torch.rand(2, 1, 4, 4)
-    assert torch.equal(model.discriminate(x, None), model.discriminator(x))
+    d = model.discriminator
+    assert torch.equal(model.objective.discriminate(d, d, x, None, None), d(x))
 
 
 def test_a_conditional_discriminator_input_is_augmented_as_one_image() -> None:
     """pix2pix-style D input cat([condition, sample]): condition and sample shift together."""
     torch.manual_seed(0)
-    model = GAN(ToyGenerator(), ToyDiscriminator(2), augment=DiffAugment("translation"))
+    model = GAN(ToyGenerator(), ToyDiscriminator(2), PairedTranslation(augment=DiffAugment("translation")))
     seen = []
     model.discriminator.register_forward_hook(lambda module, args, out: seen.append(args[0]))
     image = torch.rand(16, 1, 4, 4) + 1.0
-    model.discriminate(image, image)
+    model.objective.discriminate(model.discriminator, model.discriminator, image, image, None)
     assert torch.equal(seen[0][:, :1], seen[0][:, 1:]) and not torch.equal(seen[0][:, :1], image)
 
 
@@ -132,7 +134,9 @@ def test_diffaugment_with_r1_fits_through_the_cli(tmp_path) -> None:
     main([
         "fit", "--config", str(ROOT / "tests" / "configs" / "toy.yaml"), "--trainer.default_root_dir", str(tmp_path),
         "--trainer.max_epochs", "1",
-        "--model.augment", '{"class_path": "lightning_gan.augment.DiffAugment", "init_args": {"p": 0.5}}',
-        "--model.penalties", '[{"class_path": "lightning_gan.penalties.R1Penalty", "init_args": {"gamma": 1.0}}]',
+        "--model.objective.init_args.augment",
+        '{"class_path": "lightning_gan.objectives.DiffAugment", "init_args": {"p": 0.5}}',
+        "--model.objective.init_args.penalties",
+        '[{"class_path": "lightning_gan.objectives.R1Penalty", "init_args": {"gamma": 1.0}}]',
     ])  # fmt: skip
     assert list(tmp_path.rglob("last.ckpt"))

@@ -9,6 +9,11 @@ import torch
 from lightning.pytorch import Callback, Trainer
 from torch.utils.data import DataLoader
 
+from benchmarks import reference_pix2pix as reference
+from benchmarks.families import CONFIGS, build_family
+from benchmarks.loops import PlainLoop, _SameBatch
+from benchmarks.run import lightning_module
+
 
 class SeedAtBatchStart(Callback):
     def on_train_batch_start(self, *args) -> None:
@@ -16,11 +21,11 @@ class SeedAtBatchStart(Callback):
 
 
 @pytest.mark.parametrize("config", ["dcgan", "pix2pix_b1", "segan_small"])
-def test_one_plain_step_equals_one_lightning_step(benchmark, config: str, tmp_path) -> None:
-    family = benchmark.build_family(benchmark.CONFIGS[config], scale=0.1)
+def test_one_plain_step_equals_one_lightning_step(config: str, tmp_path) -> None:
+    family = build_family(CONFIGS[config], scale=0.1)
     g, d = family.generator, family.discriminator
-    plain = benchmark.PlainLoop(family, copy.deepcopy(g), copy.deepcopy(d), family.shipped)
-    model = benchmark.lightning_module(dataclass_copy(benchmark, family))
+    plain = PlainLoop(family, copy.deepcopy(g), copy.deepcopy(d), family.shipped)
+    model = lightning_module(dataclass_copy(family))
     torch.manual_seed(5)
     plain_g_loss = plain.step(family.batch)
 
@@ -29,7 +34,7 @@ def test_one_plain_step_equals_one_lightning_step(benchmark, config: str, tmp_pa
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
         log_every_n_steps=1, callbacks=[SeedAtBatchStart()], default_root_dir=tmp_path,
     )  # fmt: skip
-    trainer.fit(model, train_dataloaders=DataLoader(benchmark._SameBatch(family.batch, 1), batch_size=None))
+    trainer.fit(model, train_dataloaders=DataLoader(_SameBatch(family.batch, 1), batch_size=None))
     assert trainer.global_step == 2  # one D and one G optimizer step
 
     logged = trainer.callback_metrics
@@ -47,7 +52,7 @@ def test_one_plain_step_equals_one_lightning_step(benchmark, config: str, tmp_pa
     assert any(moved)  # both took a real step from the same start
 
 
-def dataclass_copy(benchmark, family):
+def dataclass_copy(family):
     """The family with its own copies of the networks (the originals stay the common starting point)."""
     import dataclasses
 
@@ -56,17 +61,15 @@ def dataclass_copy(benchmark, family):
     )
 
 
-def test_the_reference_update_has_the_reference_networks_and_trains(benchmark) -> None:
-    """scripts/reference_pix2pix.py builds the reference's unet_256 and 70x70 PatchGAN (their parameter counts,
+def test_the_reference_update_has_the_reference_networks_and_trains() -> None:
+    """benchmarks/reference_pix2pix.py builds the reference's unet_256 and 70x70 PatchGAN (their parameter counts,
     docs/references.md), and its update moves both networks."""
-    import reference_pix2pix as reference
-
     with torch.device("meta"):
         counts = [sum(p.numel() for p in net.parameters()) for net in (reference.reference_unet(),
                                                                        reference.reference_patchgan())]  # fmt: skip
     assert counts == [54_413_955, 2_768_705]
-    step = benchmark.CONFIGS["pix2pix_b1"].reference(0.1)
-    batch = benchmark.build_family(benchmark.CONFIGS["pix2pix_b1"], 0.1).batch
+    step = CONFIGS["pix2pix_b1"].reference(0.1)
+    batch = build_family(CONFIGS["pix2pix_b1"], 0.1).batch
     before = [copy.deepcopy(net.state_dict()) for net in (step.g, step.d)]
     assert step.step(batch) > 0
     for old, net in zip(before, (step.g, step.d), strict=True):

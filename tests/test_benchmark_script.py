@@ -1,4 +1,5 @@
-"""Smoke test of scripts/benchmark.py: every configuration runs at toy size and yields a complete table row.
+"""Smoke test of ``python -m benchmarks`` (``benchmarks/run.py``): every configuration runs at toy size and yields
+a complete table row.
 
 No timing assertions: timings on a shared 2-core machine are noise at this size.
 """
@@ -10,8 +11,10 @@ import math
 import pytest
 import torch
 
+from benchmarks import run as benchmark
 
-def test_every_config_yields_a_table_row(benchmark, tmp_path):
+
+def test_every_config_yields_a_table_row(tmp_path):
     torch.manual_seed(0)
     results = [
         benchmark.run_config(c, steps=2, warmup=1, block=1, scale=0.1, peak=100.0) for c in benchmark.CONFIGS.values()
@@ -36,7 +39,7 @@ def test_every_config_yields_a_table_row(benchmark, tmp_path):
     assert "Accelerator: CPU, precision `32-true`" in text
 
 
-def test_plain_loop_updates_both_networks(benchmark):
+def test_plain_loop_updates_both_networks():
     torch.manual_seed(0)
     family = benchmark.CONFIGS["pix2pix_b1"].build(0.1)
     loop = benchmark.PlainLoop(family, family.generator, family.discriminator)
@@ -48,7 +51,7 @@ def test_plain_loop_updates_both_networks(benchmark):
     assert all(p.requires_grad for p in [*loop.g.parameters(), *loop.d.parameters()])
 
 
-def test_bad_arguments_fail_early(benchmark):
+def test_bad_arguments_fail_early():
     with pytest.raises(ValueError, match="--steps"):
         benchmark.parse_args(["--steps", "0"])
     with pytest.raises(ValueError, match="16-mixed needs --accelerator cuda"):
@@ -60,13 +63,13 @@ def test_bad_arguments_fail_early(benchmark):
             benchmark.parse_args(["--accelerator", "cuda"])
 
 
-def test_each_accelerator_and_precision_writes_its_own_report(benchmark):
+def test_each_accelerator_and_precision_writes_its_own_report():
     assert benchmark.default_output("cpu", "32-true") == benchmark.DEFAULT_OUTPUT
     assert benchmark.default_output("cuda", "16-mixed").endswith("docs/benchmarks_cuda_16-mixed.md")
     assert benchmark.default_output("cpu", "bf16-mixed").endswith("docs/benchmarks_cpu_bf16-mixed.md")
 
 
-def test_bf16_mixed_trains_both_loops_in_bf16(benchmark):
+def test_bf16_mixed_trains_both_loops_in_bf16():
     """--precision bf16-mixed: the plain loop runs its forwards under bf16 autocast and still updates both networks,
     and the Lightning side runs with the same precision."""
     run = benchmark.Run("cpu", "bf16-mixed")
@@ -89,7 +92,7 @@ def test_bf16_mixed_trains_both_loops_in_bf16(benchmark):
     assert any(not torch.equal(a, b) for a, b in zip(d0, loop.d.parameters(), strict=True))
 
 
-def _cheap_variants(benchmark):
+def _cheap_variants():
     """All variants, with ``compile`` traced by the ``eager`` backend: the code path without minutes of inductor."""
     return tuple(
         dataclasses.replace(v, options=dataclasses.replace(v.options, compile="eager")) if v.options.compile else v
@@ -107,8 +110,8 @@ def _cheap_variants(benchmark):
         ),
     ],
 )
-def test_ablation_yields_one_row_per_variant(benchmark, tmp_path, config, skipped):
-    variants = _cheap_variants(benchmark)
+def test_ablation_yields_one_row_per_variant(tmp_path, config, skipped):
+    variants = _cheap_variants()
     rows = benchmark.ablate_config(
         benchmark.CONFIGS[config], variants, steps=2, warmup=1, block=1, compile_warmup=1, scale=0.1
     )
@@ -131,7 +134,7 @@ def test_ablation_yields_one_row_per_variant(benchmark, tmp_path, config, skippe
     assert f"## {config}: " in benchmark.ablation_markdown({config: rows}, args)
 
 
-def test_verdict_names_a_change_only_when_median_and_min_agree(benchmark):
+def test_verdict_names_a_change_only_when_median_and_min_agree():
     assert benchmark._verdict("compile", -12.3, -8.0, 3.0) == "faster by 8-12 %"
     assert benchmark._verdict("compile", 4.0, 6.0, 3.0) == "slower by 4-6 %"
     assert benchmark._verdict("compile", 8.8, 8.6, 3.0) == "slower by 9 %"
@@ -140,7 +143,7 @@ def test_verdict_names_a_change_only_when_median_and_min_agree(benchmark):
     assert benchmark._verdict("baseline", 0.0, 0.0, 3.0) == "reference"
 
 
-def test_plain_loop_variants_match_the_baseline_step(benchmark):
+def test_plain_loop_variants_match_the_baseline_step():
     """Switches that only change speed leave the training unchanged: same G loss after one update of both networks
     (same weights, batch and noise)."""
     family = benchmark.build_family(benchmark.CONFIGS["dcgan"], 0.1)
@@ -158,7 +161,7 @@ def test_plain_loop_variants_match_the_baseline_step(benchmark):
         assert value == pytest.approx(losses["baseline"], rel=1e-4), name
 
 
-def test_ablation_arguments_fail_early(benchmark):
+def test_ablation_arguments_fail_early():
     with pytest.raises(ValueError, match="--variants needs --ablate"):
         benchmark.parse_args(["--variants", "compile"])
     with pytest.raises(ValueError, match="--compile-warmup"):

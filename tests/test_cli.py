@@ -129,9 +129,30 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     [
         (["--config", "configs/no_such_file.yaml"], "no_such_file.yaml"),
         (["--config", "configs/dcgan_digits.yaml", "--model.generator.init_args.ngff", "8"], "ngff"),
-        (["--config", "configs/dcgan_digits.yaml", "--model.loss", "lightning_gan.losses.NoSuchLoss"], "NoSuchLoss"),
+        (
+            [
+                "--config",
+                "configs/dcgan_digits.yaml",
+                "--model.objective.init_args.loss",
+                "lightning_gan.objectives.NoSuchLoss",
+            ],
+            "NoSuchLoss",
+        ),
+        (
+            ["--config", "configs/dcgan_digits.yaml", "--model.loss", "lightning_gan.objectives.HingeLoss"],
+            "--model.loss moved to --model.objective.init_args.loss",
+        ),
+        (
+            [
+                "--config",
+                "configs/dcgan_digits.yaml",
+                "--model.objective.init_args.loss",
+                "lightning_gan.losses.HingeLoss",
+            ],
+            "lightning_gan.losses.HingeLoss moved to lightning_gan.objectives.HingeLoss",
+        ),
     ],
-    ids=["missing_file", "misspelt_key", "unknown_class"],
+    ids=["missing_file", "misspelt_key", "unknown_class", "moved_key", "moved_class_path"],
 )
 def test_bad_input_exits_non_zero_naming_the_problem(args: list[str], expected: str) -> None:
     result = run_cli("fit", *args)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from lightning_gan.cli import GANCLI
-from lightning_gan.cli_help import SUBCOMMAND_HELP
+from lightning_gan.cli.help import SUBCOMMAND_HELP
 from tests.conftest import ROOT
 
 

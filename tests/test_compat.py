@@ -3,7 +3,7 @@ expects; when a release renames one, these fail with an error naming it, instead
 
 import pytest
 from lightning.fabric.utilities import cloud_io
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.overrides import distributed
@@ -13,7 +13,7 @@ from torch import nn
 from lightning_gan import _compat
 from lightning_gan.cli import main
 from lightning_gan.gan import GAN
-from tests.toy import ToyConditionalGenerator, ToyDiscriminator
+from tests.toy import ToyConditionalGenerator, ToyData, ToyDiscriminator, ToyGenerator
 
 TOY = "tests/configs/toy.yaml"
 
@@ -22,9 +22,23 @@ def trainer() -> Trainer:
     return Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False)
 
 
-def test_should_update_logs(monkeypatch) -> None:
+class _LogDue(Callback):
+    def __init__(self) -> None:
+        self.due: list[bool] = []
+
+    def on_train_batch_start(self, trainer: Trainer, *args: object) -> None:
+        self.due.append(_compat.should_update_logs(trainer))
+
+
+def test_should_update_logs(monkeypatch, tmp_path) -> None:
+    """True on the batches whose step values the loggers write: every `log_every_n_steps`-th batch."""
+    probe = _LogDue()
+    fitting = Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                      enable_model_summary=False, max_epochs=1, limit_train_batches=7, log_every_n_steps=3,
+                      default_root_dir=tmp_path, callbacks=[probe])  # fmt: skip
+    fitting.fit(GAN(ToyGenerator(), ToyDiscriminator()), ToyData(n=56, batch_size=8))
+    assert probe.due == [False, False, True, False, False, True, False]
     t = trainer()
-    assert _compat.should_update_logs(t) is True  # step 0, log_every_n_steps 50: Lightning writes step 0
     monkeypatch.delattr(type(t._logger_connector), "should_update_logs")
     with pytest.raises(AttributeError, match="should_update_logs"):
         _compat.should_update_logs(t)

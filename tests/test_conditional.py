@@ -10,19 +10,19 @@ import pytest
 import torch
 from PIL import Image
 
-from lightning_gan.api import load_generator
 from lightning_gan.cli import main
 from lightning_gan.data.digits import DigitsDataModule, load_digit_labels
-from lightning_gan.export import export
+from lightning_gan.deploy.api import load_generator
+from lightning_gan.deploy.export import export
 from lightning_gan.gan import GAN
-from lightning_gan.labels import check_labels
 from lightning_gan.nets.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
 from lightning_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from lightning_gan.nets.labels import check_labels
 from tests.conftest import CONFIGS, ROOT
 
 
 def _load_script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "maintainer" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -82,7 +82,7 @@ def test_labels_and_networks_that_disagree_fail_at_setup_naming_both() -> None:
         check_labels(labelled, cond_g, ProjectionDiscriminator(num_classes=9, in_channels=1, image_size=32))
     model = GAN(cond_g, cond_d)
     with pytest.raises(ValueError, match="batch has no 'label'"):
-        model.generate(None, 2)
+        model(None, 2)
 
 
 SMALL = [  # 16 x 16 digits, narrow nets, G's learning rate up: a fit of seconds that already draws the classes asked

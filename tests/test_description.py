@@ -3,12 +3,12 @@
 import pytest
 import torch
 
-from lightning_gan.description import describe
+from lightning_gan.deploy.description import describe
 from lightning_gan.gan import GAN
-from lightning_gan.inference import Direct, OverlapAdd, PadToMultiple, ResizeTo, StrategyInfo, WholeInput
 from lightning_gan.nets.dcgan import DCGANGenerator
 from lightning_gan.nets.pix2pix import ResnetGenerator, UnetGenerator
 from lightning_gan.nets.segan import SEGANGenerator
+from lightning_gan.whole_input.strategies import Direct, OverlapAdd, PadToMultiple, ResizeTo, StrategyInfo, WholeInput
 from tests.toy import ToyConditionalGenerator, ToyDiscriminator
 
 
@@ -51,7 +51,11 @@ def test_every_generator_states_its_family_modality_noise_and_size_multiple() ->
 def test_every_strategy_describes_itself() -> None:
     pad = PadToMultiple(64).describe()
     assert pad == StrategyInfo(
-        "lightning_gan.inference.PadToMultiple", {"multiple": 64, "mode": "reflect"}, "image", 64, pad.words
+        "lightning_gan.whole_input.strategies.PadToMultiple",
+        {"multiple": 64, "mode": "reflect"},
+        "image",
+        64,
+        pad.words,
     )
     assert "multiples of 64" in pad.words
     resize, overlap, direct = ResizeTo(128).describe(), OverlapAdd(16, 8, 4).describe(), Direct().describe()

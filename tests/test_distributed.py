@@ -91,7 +91,12 @@ def test_separate_wrappers_with_gradient_penalty_and_critic_steps(tmp_path) -> N
     """WGAN-GP's penalty (a double backward through the bare D) and 2 critic steps per batch under ddp_separate:
     ranks stay bit-identical after 4 batches x 3 optimizer steps x 2 epochs."""
     ranks = ddp_fit(
-        tmp_path, "ddp_separate", "--model.loss", "lightning_gan.losses.WassersteinGPLoss", "--model.n_critic", "2"
+        tmp_path,
+        "ddp_separate",
+        "--model.objective.init_args.loss",
+        "lightning_gan.objectives.WassersteinGPLoss",
+        "--model.n_critic",
+        "2",
     )
     assert ranks[0]["global_step"] == ranks[1]["global_step"] == 24
     for key, value in ranks[0]["state"].items():

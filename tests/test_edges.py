@@ -32,7 +32,7 @@ SEGAN = ["--config", str(CONFIGS / "segan_demo.yaml"), "--data.init_args.root", 
          "--data.init_args.window", "256", "--data.init_args.hop", "128", "--data.init_args.batch_size", "8",
          "--data.init_args.cache_dir", "null",
          # 256-sample windows are shorter than the demo's STFT sizes: L1 alone at this size
-         "--model.reconstruction", "lightning_gan.reconstruction.L1Loss"]  # fmt: skip
+         "--model.objective.init_args.reconstruction", "lightning_gan.objectives.L1Loss"]  # fmt: skip
 
 
 def run(capsys, *args: str) -> tuple[int, str]:
@@ -132,7 +132,7 @@ def test_export_uses_the_same_checker(checkpoints, tmp_path, capsys) -> None:
 
 
 def test_api_uses_the_same_checker(checkpoints) -> None:
-    from lightning_gan.api import load_generator
+    from lightning_gan.deploy.api import load_generator
 
     with pytest.raises(ValueError, match="is truncated"):
         load_generator(checkpoints["truncated"])
@@ -269,7 +269,7 @@ def test_csv_versions_are_claimed_so_runs_started_together_get_their_own(tmp_pat
     from lightning.pytorch import Trainer
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-    from lightning_gan.run_dir import assign_run_folder
+    from lightning_gan.training.run_folders import assign_run_folder
 
     trainers = [
         Trainer(logger=logger(tmp_path, name="logs"), default_root_dir=tmp_path, enable_progress_bar=False)
@@ -372,7 +372,7 @@ def test_full_disk_during_a_save_stops_with_one_message(tmp_path, capsys, monkey
     """The writer raises ENOSPC from the third save on (epoch 0 wrote epoch=0-step=16.ckpt and last.ckpt)."""
     import errno
 
-    import lightning_gan.checkpoint as checkpoint_module
+    import lightning_gan.checkpoints.atomic as checkpoint_module
 
     real_save, calls = torch.save, []
 

@@ -15,9 +15,9 @@ import onnxruntime
 import pytest
 import torch
 
-from lightning_gan.api import load_gan
 from lightning_gan.cli import main as cli_main
-from lightning_gan.export import EXTRA_FILE, METADATA_KEY, export, main, sidecar_path
+from lightning_gan.deploy.api import load_gan
+from lightning_gan.deploy.export import EXTRA_FILE, METADATA_KEY, export, main, sidecar_path
 from tests.conftest import CONFIGS, ROOT
 
 ONE_BATCH = [
@@ -163,7 +163,7 @@ def test_file_and_sidecar_carry_the_normalisation_of_segan(checkpoints: dict[str
     assert condition["name"] == "condition" and condition["shape"] == ["batch", 1, "length"]
     assert z["name"] == "z" and z["shape"] == ["batch", 32, "latent_length"]
     assert described["outputs"][0]["shape"] == ["batch", 1, "length"]
-    assert described["whole_input"]["strategy"] == "lightning_gan.inference.OverlapAdd"
+    assert described["whole_input"]["strategy"] == "lightning_gan.whole_input.strategies.OverlapAdd"
     assert (described["whole_input"]["window"], described["whole_input"]["hop"]) == (2048, 1024)
     assert described["weights"] == "generator" and described["global_step"] == 2
 
@@ -178,7 +178,8 @@ def test_file_and_sidecar_carry_the_normalisation_of_pix2pix(checkpoints: dict[s
     assert described["value_range"] == [-1.0, 1.0] and described["z"] == {"input": False}
     assert described["sample_rate"] is None and described["pre_emphasis"] is None
     assert described["whole_input"] == {
-        "strategy": "lightning_gan.geometry.AtTrainingScale", "pad_mode": "reflect", "quantize": True, "multiple": 64,
+        "strategy": "lightning_gan.whole_input.geometry.AtTrainingScale", "pad_mode": "reflect", "quantize": True,
+        "multiple": 64,
         "geometry": {"preprocess": "resize_and_crop", "load_size": 72, "crop_size": 64, "size_multiple": 4},
     }  # fmt: skip
     assert "training scale (preprocess 'resize_and_crop', load_size 72" in described["preprocess"]

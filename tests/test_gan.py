@@ -12,8 +12,10 @@ from lightning.pytorch import Callback, Trainer, seed_everything
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
-from lightning_gan.gan import GAN, NonFiniteLossError
-from lightning_gan.losses import HingeLoss, WassersteinGPLoss, WassersteinLoss
+from lightning_gan.gan import GAN, GradientClipping, NonFiniteLossError
+from lightning_gan.objectives import Objective, PairedTranslation, Synthesis
+from lightning_gan.objectives.losses import HingeLoss, WassersteinGPLoss, WassersteinLoss
+from lightning_gan.training import Speed
 from tests.toy import ToyConditionalGenerator, ToyData, ToyDiscriminator, ToyGenerator
 
 
@@ -32,12 +34,23 @@ def make_trainer(tmp_path, **kwargs) -> Trainer:
     return Trainer(**{**defaults, **kwargs})
 
 
+OBJECTIVE_ARGS = ("loss", "penalties", "augment", "reconstruction_weight", "discriminator_loss_weight",
+                  "log_input_baseline")  # fmt: skip
+
+
 def make_gan(conditional: bool = False, **kwargs) -> GAN:
+    """A toy GAN; the objective's and the speed switches' arguments may be given flat."""
     seed_everything(0)
     generator = ToyConditionalGenerator() if conditional else ToyGenerator()
     discriminator = ToyDiscriminator(2 if conditional else 1)
     sgd = partial(torch.optim.SGD, lr=0.05)
-    return GAN(generator, discriminator, g_optimizer=sgd, d_optimizer=sgd, **kwargs)
+    parts = {k: kwargs.pop(k) for k in OBJECTIVE_ARGS if k in kwargs}
+    speed = Speed(**{k: kwargs.pop(k) for k in ("channels_last", "compile") if k in kwargs})
+    if conditional:
+        objective: Objective = PairedTranslation(**{"reconstruction_weight": 0.0, **parts})
+    else:
+        objective = Synthesis(**parts)
+    return GAN(generator, discriminator, objective, g_optimizer=sgd, d_optimizer=sgd, speed=speed, **kwargs)
 
 
 def snapshot(module: nn.Module) -> list[torch.Tensor]:
@@ -124,7 +137,7 @@ class RecordingSGD(torch.optim.SGD):
 
 def test_per_network_gradient_clipping(tmp_path) -> None:
     g_norms, d_norms = [], []
-    model = make_gan(d_gradient_clip_val=1e-3)
+    model = make_gan(clipping=GradientClipping(discriminator=1e-3))
     model.g_optimizer = partial(RecordingSGD, norms=g_norms)
     model.d_optimizer = partial(RecordingSGD, norms=d_norms)
     make_trainer(tmp_path, max_steps=6).fit(model, ToyData())
@@ -241,7 +254,7 @@ def test_nonfinite_loss_can_be_skipped(tmp_path) -> None:
 
 
 def test_channel_mismatch_is_caught_at_setup(tmp_path) -> None:
-    model = GAN(ToyConditionalGenerator(in_channels=3), ToyDiscriminator(2))
+    model = GAN(ToyConditionalGenerator(in_channels=3), ToyDiscriminator(2), PairedTranslation())
     with pytest.raises(ValueError, match=r"condition_channels = 1 but the network expects generator.in_channels = 3"):
         make_trainer(tmp_path, max_steps=2).fit(model, ToyData(conditional=True))
 
@@ -264,7 +277,9 @@ class BatchProbe(Callback):
         self.batch = None
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        self.batch = self.batch if self.batch is not None else pl_module.unpack(batch)
+        if self.batch is None:
+            batch = pl_module.as_batch(batch)
+            self.batch = (batch["real"], batch["condition"])
 
 
 def test_channels_last_trains_the_same_model_in_nhwc(tmp_path) -> None:

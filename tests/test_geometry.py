@@ -1,4 +1,5 @@
-"""One geometry from training to prediction (lightning_gan.geometry): every preprocessing mode trains and predicts
+"""One geometry from training to prediction (lightning_gan.whole_input.geometry): every preprocessing mode trains and
+predicts
 through the CLI with outputs at the inputs' own size and name, test metrics are the metrics of predict's files, an
 upscaled input is translated at the training scale, and bad input stops with a message naming what is wrong."""
 
@@ -11,13 +12,14 @@ from PIL import Image
 from torchmetrics import MeanAbsoluteError
 from torchmetrics.image import PeakSignalNoiseRatio
 
-from lightning_gan.api import load_generator
 from lightning_gan.cli import main
+from lightning_gan.data.geometry import PREPROCESS_MODES, ImageGeometry, resize
 from lightning_gan.data.image_folder import load_image, pil_to_tensor
 from lightning_gan.data.paired_images import PairedImageDataModule
+from lightning_gan.deploy.api import load_generator
 from lightning_gan.gan import INFERENCE_CHECKPOINT_KEY
-from lightning_gan.geometry import PREPROCESS_MODES, AtTrainingScale, ImageGeometry, resize
 from lightning_gan.nets.pix2pix import UnetGenerator
+from lightning_gan.whole_input.geometry import AtTrainingScale
 from tests.conftest import CONFIGS
 
 WIDTH, HEIGHT = 80, 48  # non-square native images

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from lightning_gan.inference import Direct, OverlapAdd, PadToMultiple, ResizeTo
+from lightning_gan.whole_input.strategies import Direct, OverlapAdd, PadToMultiple, ResizeTo
 
 WINDOW, HOP = 256, 128
 

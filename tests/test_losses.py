@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lightning_gan.losses import (
+from lightning_gan.objectives.losses import (
     HingeLoss,
     LeastSquaresLoss,
     MinimaxLoss,

@@ -1,5 +1,5 @@
-"""scripts/make_edges_dataset.py on a generated slice of the wallpaper package (no download): A|B layout, 1-pixel
-black-on-white edge maps, scene-disjoint splits, attribution, and a set the pix2pix DataModule reads."""
+"""scripts/datasets/make_edges_dataset.py on a generated slice of the wallpaper package (no download): A|B layout,
+1-pixel black-on-white edge maps, scene-disjoint splits, attribution, and a set the pix2pix DataModule reads."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from lightning_gan.data.paired_images import PairedImageDataModule
 from tests.test_scripts_pix2pix import _load
 
 pytest.importorskip("skimage")
-script = _load("make_edges_dataset")
+script = _load("datasets/make_edges_dataset")
 
 
 def _drawing(rng: np.random.Generator) -> Image.Image:

@@ -11,8 +11,9 @@ from torch import nn
 
 from lightning_gan.cli import main
 from lightning_gan.gan import GAN
-from lightning_gan.losses import HingeLoss, NonSaturatingLoss, WassersteinGPLoss, WassersteinLoss
-from lightning_gan.penalties import R1Penalty, R2Penalty, check_penalties, squared_gradient_norm
+from lightning_gan.objectives import Synthesis
+from lightning_gan.objectives.losses import HingeLoss, NonSaturatingLoss, WassersteinGPLoss, WassersteinLoss
+from lightning_gan.objectives.penalties import R1Penalty, R2Penalty, check_penalties, squared_gradient_norm
 from tests.conftest import ROOT
 from tests.toy import ToyData, ToyDiscriminator, ToyGenerator
 
@@ -86,7 +87,7 @@ def test_bad_settings_and_meaningless_combinations_are_refused() -> None:
     with pytest.raises(ValueError, match="every"):
         R1Penalty(every=0)
     with pytest.raises(ValueError, match="WassersteinGPLoss, which has a gradient penalty of its own"):
-        GAN(ToyGenerator(), ToyDiscriminator(), loss=WassersteinGPLoss(), penalties=[R1Penalty()])
+        Synthesis(loss=WassersteinGPLoss(), penalties=[R1Penalty()])
     with pytest.raises(ValueError, match="R1Penalty twice"):
         check_penalties(NonSaturatingLoss(), [R1Penalty(), R1Penalty(gamma=1.0)])
     for loss in (NonSaturatingLoss(), HingeLoss(), WassersteinLoss(clip_value=None)):  # any loss without one
@@ -109,7 +110,7 @@ class _CountingR1(R1Penalty):
 @pytest.mark.parametrize("n_critic", [1, 3])
 def test_the_loop_counts_d_steps_over_batches_for_lazy_penalties(tmp_path: Path, n_critic: int) -> None:
     penalty = _CountingR1(every=2)
-    model = GAN(ToyGenerator(), ToyDiscriminator(), penalties=[penalty], n_critic=n_critic)
+    model = GAN(ToyGenerator(), ToyDiscriminator(), Synthesis(penalties=[penalty]), n_critic=n_critic)
     trainer = Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                       enable_model_summary=False, default_root_dir=tmp_path)  # fmt: skip
     trainer.fit(model, ToyData(batch_size=8))  # 4 batches per epoch
@@ -123,7 +124,8 @@ def test_r1_through_the_cli(tmp_path: Path, precision: str) -> None:
     main([
         "fit", "--config", str(ROOT / "tests" / "configs" / "toy.yaml"), "--trainer.default_root_dir", str(tmp_path),
         "--trainer.precision", precision, "--trainer.max_epochs", "1",
-        "--model.penalties", '[{"class_path": "lightning_gan.penalties.R1Penalty", "init_args": {"every": 2}}]',
+        "--model.objective.init_args.penalties",
+        '[{"class_path": "lightning_gan.objectives.R1Penalty", "init_args": {"every": 2}}]',
     ])  # fmt: skip
     (metrics,) = tmp_path.rglob("metrics.csv")
     with metrics.open() as f:

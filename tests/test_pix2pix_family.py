@@ -19,9 +19,10 @@ from PIL import Image
 from lightning_gan.callbacks import PredictionWriter
 from lightning_gan.cli import main
 from lightning_gan.data.paired_images import PairedImageDataModule
-from lightning_gan.geometry import AtTrainingScale
-from lightning_gan.losses import NonSaturatingLoss
-from lightning_gan.schedulers import LinearDecay
+from lightning_gan.objectives import PairedTranslation
+from lightning_gan.objectives.losses import NonSaturatingLoss
+from lightning_gan.training.schedulers import LinearDecay
+from lightning_gan.whole_input.geometry import AtTrainingScale
 from tests.conftest import CONFIGS, ROOT
 
 DEMO = ROOT / "data" / "pix2pix_demo"
@@ -99,9 +100,9 @@ def test_facades_config_is_the_reference_recipe() -> None:
     assert model.discriminator.receptive_field == 70
     assert any(isinstance(m, torch.nn.Dropout) for m in model.generator.modules())
     # Objective and update rule (sections 4-5).
-    assert isinstance(model.loss, NonSaturatingLoss)
-    assert model.hparams.reconstruction_weight == 100
-    assert model.hparams.discriminator_loss_weight == 0.5
+    assert isinstance(model.objective, PairedTranslation) and isinstance(model.objective.loss, NonSaturatingLoss)
+    assert model.objective.reconstruction_weight == 100
+    assert model.objective.discriminator_loss_weight == 0.5
     assert model.hparams.n_critic == 1
     # Optimizers and schedule (section 6): two Adams at 2e-4, betas (0.5, 0.999), 100 + 100 epochs linear decay.
     for build, net in ((model.g_optimizer, model.generator), (model.d_optimizer, model.discriminator)):

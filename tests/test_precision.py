@@ -10,8 +10,9 @@ import pytest
 import torch
 from lightning.pytorch import Callback, Trainer
 
-from lightning_gan.gan import GAN
-from lightning_gan.losses import (
+from lightning_gan.gan import GAN, GradientClipping
+from lightning_gan.objectives import PairedTranslation
+from lightning_gan.objectives.losses import (
     HingeLoss,
     LeastSquaresLoss,
     MinimaxLoss,
@@ -34,8 +35,8 @@ SETTINGS = [
 @pytest.mark.parametrize("loss", LOSSES, ids=lambda c: c.__name__)
 def test_mixed_precision_trains_with_every_loss(tmp_path, loss, accelerator: str, precision: str) -> None:
     torch.manual_seed(0)
-    model = GAN(ToyConditionalGenerator(), ToyDiscriminator(2), loss=loss(), reconstruction_weight=10.0,
-                g_gradient_clip_val=1.0, d_gradient_clip_val=1.0)  # fmt: skip
+    model = GAN(ToyConditionalGenerator(), ToyDiscriminator(2), PairedTranslation(loss(), reconstruction_weight=10.0),
+                clipping=GradientClipping(generator=1.0, discriminator=1.0))  # fmt: skip
     before = {k: v.clone() for k, v in model.state_dict().items()}
     trainer = Trainer(accelerator=accelerator, devices=1, precision=precision, max_steps=6, logger=False,
                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
@@ -72,7 +73,7 @@ def test_backward_passes_and_optimizer_steps_run_outside_autocast(tmp_path) -> N
         def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
             seen["step"].append(torch.is_autocast_enabled("cpu"))
 
-    model = GAN(ToyConditionalGenerator(), ToyDiscriminator(2), reconstruction_weight=10.0)
+    model = GAN(ToyConditionalGenerator(), ToyDiscriminator(2), PairedTranslation(reconstruction_weight=10.0))
     model.discriminator.register_forward_hook(lambda *_: seen["forward"].append(torch.is_autocast_enabled("cpu")))
     trainer = Trainer(accelerator="cpu", precision="bf16-mixed", max_steps=4, logger=False, enable_checkpointing=False,
                       enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lightning_gan.audio import de_emphasis, de_emphasis_differentiable, pre_emphasis
-from lightning_gan.reconstruction import DeEmphasised, L1Loss, MSELoss, MultiResolutionSTFTLoss, WeightedSum
+from lightning_gan.data.emphasis import de_emphasis, de_emphasis_differentiable, pre_emphasis
+from lightning_gan.objectives.reconstruction import DeEmphasised, L1Loss, MSELoss, MultiResolutionSTFTLoss, WeightedSum
 
 GEN = torch.Generator().manual_seed(0)
 REAL = torch.randn(2, 1, 3000, generator=GEN)

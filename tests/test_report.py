@@ -11,8 +11,8 @@ import pytest
 import soundfile
 from PIL import Image
 
+from lightning_gan.callbacks.html_report import ReportFolderError, _format, expand_report_flag
 from lightning_gan.cli import main
-from lightning_gan.report import ReportFolderError, _format, expand_report_flag
 from tests.browser import headless_chromium
 from tests.conftest import ROOT
 

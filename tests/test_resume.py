@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lightning_gan.checkpoint import atomic_torch_save
+from lightning_gan.checkpoints.atomic import atomic_torch_save
 from lightning_gan.cli import main
 from tests.conftest import ROOT
 
@@ -56,10 +56,10 @@ def test_command_line_values_win_over_the_checkpoint_on_resume(tmp_path) -> None
         tmp_path / "a",
         "--trainer.max_epochs", "2",
         "--ckpt_path", str(last_checkpoint(tmp_path / "a")),
-        "--model.reconstruction_weight", "3.0",
+        "--model.objective.init_args.reconstruction_weight", "3.0",
         "--model.g_optimizer.init_args.lr", "0.5",
     )  # fmt: skip
-    assert cli.model.hparams.reconstruction_weight == 3.0
+    assert cli.model.objective.reconstruction_weight == 3.0
     # lr 0.5 from the command line (not the checkpoint's 0.005), halved once by StepLR at the end of epoch 2.
     assert cli.trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.25)
     assert cli.trainer.optimizers[1].param_groups[0]["lr"] == pytest.approx(0.01)  # D: not given, restored
@@ -85,7 +85,7 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch) -> None:
 
 def test_cli_installs_the_atomic_writer(tmp_path) -> None:
     cli = main(["--config", TOY, "--trainer.default_root_dir", str(tmp_path)], run=False)
-    from lightning_gan.checkpoint import AtomicCheckpointIO
+    from lightning_gan.checkpoints.atomic import AtomicCheckpointIO
 
     assert isinstance(cli.trainer.strategy.checkpoint_io, AtomicCheckpointIO)
 

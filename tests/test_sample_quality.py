@@ -17,7 +17,6 @@ from torchmetrics.image.kid import KernelInceptionDistance
 
 from lightning_gan.cli import main
 from lightning_gan.data.digits import DigitsDataModule, load_digit_images, split_digits
-from lightning_gan.evaluation import DigitsFeatures, InceptionFeatures, SampleQuality, count_label
 from lightning_gan.gan import GAN
 from lightning_gan.metrics import digits as digits_metrics
 from lightning_gan.metrics import inception
@@ -33,6 +32,7 @@ from lightning_gan.metrics.inception import (
     load_fid_inception,
     resize_bilinear_tf1,
 )
+from lightning_gan.metrics.sample_quality import DigitsFeatures, InceptionFeatures, SampleQuality, count_label
 from lightning_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from tests.conftest import CONFIGS
 

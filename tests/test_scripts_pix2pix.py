@@ -1,4 +1,5 @@
-"""Tests for the pix2pix data scripts in ``scripts/``, on local files only (no network)."""
+"""Tests for the pix2pix data scripts in ``scripts/datasets/`` and ``scripts/maintainer/make_demo_pix2pix.py``, on
+local files only (no network)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from PIL import Image
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_script_{name}", SCRIPTS / f"{name}.py")
+def _load(script: str) -> ModuleType:
+    """``scripts/<script>.py`` (e.g. ``datasets/combine_A_and_B``) imported as a module: the scripts are no package."""
+    path = SCRIPTS / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(f"_script_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses/typing need the module registered
@@ -25,9 +28,9 @@ def _load(name: str) -> ModuleType:
     return module
 
 
-download_script = _load("download_pix2pix_dataset")
-combine_script = _load("combine_A_and_B")
-demo_script = _load("make_demo_pix2pix")
+download_script = _load("datasets/download_pix2pix_dataset")
+combine_script = _load("datasets/combine_A_and_B")
+demo_script = _load("maintainer/make_demo_pix2pix")
 
 
 def _jpeg_bytes(seed: int) -> bytes:

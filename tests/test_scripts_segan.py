@@ -1,5 +1,5 @@
-"""``scripts/segan_spectrograms.py``: its middle panel is the spectrogram of what ``predict`` writes for the noisy
-file, on the scale shared with the noisy and clean panels; mismatched files are refused by name."""
+"""``scripts/maintainer/segan_spectrograms.py``: its middle panel is the spectrogram of what ``predict`` writes for
+the noisy file, on the scale shared with the noisy and clean panels; mismatched files are refused by name."""
 
 import importlib.util
 from pathlib import Path
@@ -8,13 +8,13 @@ import pytest
 import torch
 from PIL import Image
 
-from lightning_gan.api import load_generator
+from lightning_gan.callbacks.html_report import log_spectrogram, spectrogram_image
 from lightning_gan.data.wav import read_wav
-from lightning_gan.report import log_spectrogram, spectrogram_image
+from lightning_gan.deploy.api import load_generator
 from tests.conftest import ROOT
 from tests.test_export import SEGAN, fit_one_batch, speech_corpus
 
-SCRIPT = ROOT / "scripts" / "segan_spectrograms.py"
+SCRIPT = ROOT / "scripts" / "maintainer" / "segan_spectrograms.py"
 DEMO = ROOT / "data" / "speech_demo"
 NOISY, CLEAN = DEMO / "noisy_testset_wav" / "p006_001.wav", DEMO / "clean_testset_wav" / "p006_001.wav"
 

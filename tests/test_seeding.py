@@ -7,11 +7,10 @@ import random
 import numpy as np
 import torch
 
-from lightning_gan.api import load_generator
+from lightning_gan.callbacks.epoch_seeding import EpochSeeding, epoch_seed
+from lightning_gan.deploy.api import load_generator
 from lightning_gan.gan import GAN
-from lightning_gan.seeding import LEGACY_CHECKPOINT_KEY, EpochSeeding, epoch_seed
 from tests.test_export import DCGAN, fit_one_batch
-from tests.test_resume import assert_same_training_state, fit, last_checkpoint
 
 
 def _global_state() -> tuple:
@@ -32,36 +31,18 @@ def test_loading_and_sampling_leave_the_callers_random_state_and_environment_alo
     checkpoint = fit_one_batch(DCGAN, tmp_path / "dcgan")
     state = torch.load(checkpoint, weights_only=False)
     assert state["callbacks"]["EpochSeeding"]["base_seed"] is not None  # the seeding state is in the checkpoint
-    # The same checkpoint as written before seeding was a callback: the state in the GAN module's own key.
-    legacy = tmp_path / "legacy.ckpt"
-    state[LEGACY_CHECKPOINT_KEY] = state["callbacks"].pop("EpochSeeding")
-    torch.save(state, legacy)
-    for path in (checkpoint, legacy):
-        random.seed(11), np.random.seed(12), torch.manual_seed(13)
-        os.environ.pop("PL_GLOBAL_SEED", None)
-        before = _global_state()
-        generator = load_generator(path, device="cpu")
-        generator.sample(3, seed=5)
-        _assert_same_global_state(before, _global_state())
-        # Lightning's own loader builds the networks, whose initial weights come from torch's RNG, but reseeds
-        # nothing: Python's and NumPy's states and the environment stay as they were.
-        GAN.load_from_checkpoint(path, map_location="cpu")
-        after = _global_state()
-        _assert_same_global_state(before[:2] + before[3:], after[:2] + after[3:])
-
-
-def test_a_checkpoint_with_the_old_seeding_key_resumes_bit_for_bit(tmp_path) -> None:
-    """2 epochs, the checkpoint rewritten to the pre-callback layout, 2 more: the same state as 4 in one run."""
-    fit(tmp_path / "straight", "--trainer.max_epochs", "4")
-    fit(tmp_path / "resumed", "--trainer.max_epochs", "2")
-    path = last_checkpoint(tmp_path / "resumed")
-    state = torch.load(path, weights_only=False)
-    state[LEGACY_CHECKPOINT_KEY] = state["callbacks"].pop("EpochSeeding")
-    torch.save(state, path)
-    fit(tmp_path / "resumed", "--trainer.max_epochs", "4", "--ckpt_path", str(path))
-    straight = torch.load(last_checkpoint(tmp_path / "straight"), weights_only=False)
-    resumed = torch.load(last_checkpoint(tmp_path / "resumed"), weights_only=False)  # the same run folder
-    assert_same_training_state(straight, resumed)
+    path = checkpoint
+    random.seed(11), np.random.seed(12), torch.manual_seed(13)
+    os.environ.pop("PL_GLOBAL_SEED", None)
+    before = _global_state()
+    generator = load_generator(path, device="cpu")
+    generator.sample(3, seed=5)
+    _assert_same_global_state(before, _global_state())
+    # Lightning's own loader builds the networks, whose initial weights come from torch's RNG, but reseeds
+    # nothing: Python's and NumPy's states and the environment stay as they were.
+    GAN.load_from_checkpoint(path, map_location="cpu")
+    after = _global_state()
+    _assert_same_global_state(before[:2] + before[3:], after[:2] + after[3:])
 
 
 def test_each_rank_and_epoch_gets_its_own_seed_and_the_state_round_trips() -> None:

@@ -13,16 +13,17 @@ import torch
 from lightning import Trainer
 from torch import Tensor, nn
 
-from lightning_gan.audio import DeEmphasis
 from lightning_gan.callbacks import PredictionWriter
+from lightning_gan.callbacks.vbn_reference import VirtualBatchNormReference
 from lightning_gan.cli import main
+from lightning_gan.data.emphasis import DeEmphasis
 from lightning_gan.data.speech import NoisyCleanSpeechDataModule
 from lightning_gan.gan import GAN
-from lightning_gan.inference import OverlapAdd
-from lightning_gan.losses import LeastSquaresLoss
 from lightning_gan.metrics import composite_measures
 from lightning_gan.nets.segan import SEGANDiscriminator
-from lightning_gan.reference_batch import VirtualBatchNormReference
+from lightning_gan.objectives import PairedTranslation
+from lightning_gan.objectives.losses import LeastSquaresLoss
+from lightning_gan.whole_input.strategies import OverlapAdd
 from tests.conftest import CONFIGS, ROOT
 
 PAPER = CONFIGS / "segan_voicebank.yaml"
@@ -85,8 +86,8 @@ def test_paper_config_has_the_paper_settings() -> None:
     assert sum(p.numel() for p in model.discriminator.parameters()) == 24_373_081
     assert model.generator.kernel_size == 31 and model.discriminator.window == 16384
     assert model.discriminator.act.negative_slope == 0.3
-    assert isinstance(model.loss, LeastSquaresLoss)
-    assert model.hparams.reconstruction_weight == 100 and model.hparams.n_critic == 1
+    assert isinstance(model.objective, PairedTranslation) and isinstance(model.objective.loss, LeastSquaresLoss)
+    assert model.objective.reconstruction_weight == 100 and model.hparams.n_critic == 1
     for build in (model.g_optimizer, model.d_optimizer):
         optimizer = build([nn.Parameter(torch.zeros(1))])
         assert isinstance(optimizer, torch.optim.RMSprop)
@@ -107,13 +108,15 @@ def test_reference_is_the_discriminator_input_of_a_real_batch(corpus: Path) -> N
     dm = NoisyCleanSpeechDataModule(str(corpus), window=WINDOW, hop=WINDOW // 2, val_speakers=("p005",), num_workers=0)
     dm.setup("fit")
     torch.manual_seed(0)
-    model = GAN(nn.Identity(), SEGANDiscriminator(channels=(8, 16, 16, 32), kernel_size=15, window=WINDOW))
+    model = GAN(
+        nn.Identity(), SEGANDiscriminator(channels=(8, 16, 16, 32), kernel_size=15, window=WINDOW), PairedTranslation()
+    )
     VirtualBatchNormReference(size=5, seed=3).on_fit_start(SimpleNamespace(ckpt_path=None, datamodule=dm), model)
     # What the training loop feeds D for this batch, captured at D's input.
     batch = dm.reference_batch(5, seed=3)
     seen: list[Tensor] = []
     hook = model.discriminator.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
-    model.discriminate(batch["real"], batch["condition"])
+    model.objective.discriminate(model.discriminator, model.discriminator, batch["real"], batch["condition"], None)
     hook.remove()
     for order in (seen[0], torch.cat([batch["real"], batch["condition"]], 1)):
         expected = copy.deepcopy(model.discriminator)
@@ -205,7 +208,8 @@ def test_identity_generator_through_predict_gives_back_the_input(tmp_path: Path)
     dm = NoisyCleanSpeechDataModule(
         str(tmp_path), window=WINDOW, hop=WINDOW // 2, predict_dir=str(tmp_path / "in"), num_workers=0
     )
-    model = GAN(nn.Identity(), nn.Identity(), inference=OverlapAdd(WINDOW, WINDOW // 2), postprocess=DeEmphasis(0.95))
+    objective = PairedTranslation(postprocess=DeEmphasis(0.95))
+    model = GAN(nn.Identity(), nn.Identity(), objective, inference=OverlapAdd(WINDOW, WINDOW // 2))
     trainer = Trainer(
         accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
         callbacks=[PredictionWriter(str(tmp_path / "out"))], default_root_dir=str(tmp_path),
@@ -227,7 +231,8 @@ def test_a_short_fit_enhances(corpus: Path, tmp_path: Path) -> None:
     recipe's own runs: docs/segan_recipe.md)."""
     args = tiny_args(
         corpus, tmp_path, "--model.g_optimizer.init_args.lr", "0.001",
-        "--model.reconstruction", "lightning_gan.reconstruction.L1Loss", "--data.init_args.window_augment", "null",
+        "--model.objective.init_args.reconstruction", "lightning_gan.objectives.L1Loss",
+        "--data.init_args.window_augment", "null",
     )  # fmt: skip
     before = main(["validate", "--untrained", "true", *args]).trainer.callback_metrics["val/si_sdr"]
     fitted = main(["fit", *args, "--trainer.max_epochs", "3", "--trainer.check_val_every_n_epoch", "3"])

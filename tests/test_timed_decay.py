@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lightning_gan.schedulers import TimedLinearDecay
+from lightning_gan.training.schedulers import TimedLinearDecay
 
 
 def _scheduler(**kwargs) -> TimedLinearDecay:
@@ -18,7 +18,7 @@ def test_constant_for_the_fraction_then_linear_to_zero_at_the_budget() -> None:
 
 def test_the_clock_counts_time_between_steps_and_survives_a_resume(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
-    monkeypatch.setattr("lightning_gan.schedulers.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("lightning_gan.training.schedulers.time.monotonic", lambda: now[0])
     scheduler = _scheduler(total_seconds=10, constant_fraction=0.0)
     for _ in range(4):  # the constructor's step starts the clock at t = 100; steps at 102, 104, 106, 108
         now[0] += 2.0

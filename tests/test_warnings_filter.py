@@ -15,8 +15,8 @@ import wandb
 from lightning.fabric.utilities.warnings import PossibleUserWarning
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
-from lightning_gan import warnings_filter
-from lightning_gan.warnings_filter import KNOWN_NOISE
+from lightning_gan.cli import warnings_filter
+from lightning_gan.cli.warnings_filter import KNOWN_NOISE
 from tests.conftest import ROOT
 
 # Each filter's message as the library emits it (copied from lightning 2.6.6, torch 2.13.0, wandb 0.31.0).

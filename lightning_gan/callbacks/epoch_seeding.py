@@ -22,9 +22,6 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from typing_extensions import override
 
-LEGACY_CHECKPOINT_KEY = "lightning_gan"
-"""Where checkpoints written before this callback existed keep the base seed (``{"base_seed": int | None}``)."""
-
 
 def epoch_seed(base_seed: int, rank: int, epoch: int) -> int:
     """The seed of one (run, rank, epoch)."""
@@ -74,12 +71,10 @@ class EpochSeeding(Callback):
         Lightning skips that hook for the epoch it resumes into (when the checkpoint was taken at an epoch's end)
         and builds the epoch's data iterator before any later hook; it also reseeds from ``PL_GLOBAL_SEED`` after
         its sanity check. So the seed is set here, and ``PL_GLOBAL_SEED`` with it, and that epoch's hook skips it.
-        This hook runs just before :meth:`load_state_dict`, so it reads the state from the checkpoint itself: this
-        callback's entry, or the ``"lightning_gan"`` key of checkpoints written when the GAN module seeded.
+        This hook runs just before :meth:`load_state_dict`, so it reads this callback's entry from the checkpoint
+        itself.
         """
-        state = checkpoint.get("callbacks", {}).get(self.state_key)
-        if state is None:
-            state = checkpoint.get(LEGACY_CHECKPOINT_KEY, {})
+        state = checkpoint.get("callbacks", {}).get(self.state_key, {})
         self.base_seed = state.get("base_seed")
         self._seeded_epoch = int(checkpoint.get("epoch", -1)) + 1
         os.environ["PL_GLOBAL_SEED"] = str(self.seed(trainer.global_rank, self._seeded_epoch))

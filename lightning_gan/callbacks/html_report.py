@@ -154,7 +154,7 @@ class HtmlReport(Callback):
         if self._probes is None:
             self._probes = _per_item_probes(pl_module)
         n = parts["output"].shape[0]
-        baseline = bool(getattr(pl_module, "hparams", {}).get("log_input_baseline", False))
+        baseline = bool(getattr(getattr(pl_module, "objective", None), "log_input_baseline", False))
         for i in range(n):
             name = str(names[i]) if names is not None else f"{batch_idx:05d}_{i:03d}"
             row: dict[str, Any] = {"name": name, "rank": pl_module.global_rank, "media": {}, "metrics": {}}

@@ -23,8 +23,8 @@ from typing_extensions import override
 
 def discriminator_input(condition: Tensor, sample: Tensor) -> Tensor:
     """What a conditional discriminator sees: ``cat([condition, sample], dim=1)``, the order of
-    :meth:`lightning_gan.gan.GAN.discriminate` (TF concatenates clean first; only the first layer's channel order
-    differs)."""
+    :meth:`lightning_gan.objectives.RealVersusFake.discriminate` (TF concatenates clean first; only the first
+    layer's channel order differs)."""
     return torch.cat([condition, sample], dim=1)
 
 

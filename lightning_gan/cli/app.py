@@ -46,6 +46,7 @@ from lightning_gan.checkpoints.atomic import AtomicCheckpointIO
 from lightning_gan.cli import warnings_filter
 from lightning_gan.cli.config_validation import check_config
 from lightning_gan.cli.help import DESCRIPTION, add_subcommands
+from lightning_gan.cli.moved import check_moved
 from lightning_gan.data.predict_folder import report_skipped
 from lightning_gan.errors import ConfigError, run_reporting_errors
 from lightning_gan.gan import GAN
@@ -311,6 +312,7 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
     """
     warnings_filter.install()
     argv = expand_report_flag(list(sys.argv[1:] if args is None else args))
+    check_moved(argv)
     if args is None:
         sys.argv[1:] = argv  # LightningCLI reads sys.argv itself when args is None
     if run and argv[:1] == ["export"]:

@@ -29,9 +29,9 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
+from lightning_gan.data.geometry import ImageGeometry, Preprocess
 from lightning_gan.data.image_folder import image_channels, image_size, list_images, load_image, pil_to_tensor
 from lightning_gan.data.predict_folder import ScanResult, scan_images
-from lightning_gan.whole_input.geometry import ImageGeometry, Preprocess
 
 Direction = Literal["AtoB", "BtoA"]
 

@@ -71,7 +71,7 @@ def find_folder(root: Path, kind: str, split: str) -> Path:
             return root / name
     raise FileNotFoundError(
         f"no {kind} {split} folder under {root}: expected one of {', '.join(names)} "
-        "(VoiceBank-DEMAND layout; scripts/prepare_voicebank.py creates it)"
+        "(VoiceBank-DEMAND layout; scripts/datasets/prepare_voicebank.py creates it)"
     )
 
 

@@ -2,7 +2,7 @@
 
 Inception features are meaningless on 32 x 32 grey digits and need a 95 MB download; this CNN is trained on the
 same scikit-learn digits the quickstart learns (the training split of :func:`lightning_gan.data.digits.split_digits`,
-never the validation split) by ``scripts/train_digits_classifier.py`` in seconds on a CPU, and its weights
+never the validation split) by ``scripts/maintainer/train_digits_classifier.py`` in seconds on a CPU, and its weights
 (``digits_classifier.pt``, 190 KB) ship inside the package.
 
 Held-out accuracy: 99.16 % (356 of 359 validation-split digits), written by the script into

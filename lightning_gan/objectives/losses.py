@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lightning_gan.objectives.gradients import input_gradients
+
 
 class AdversarialLoss(nn.Module):
     """Base class: the contract of a loss strategy. Subclasses implement the two loss methods."""
@@ -205,12 +207,8 @@ class WassersteinGPLoss(WassersteinLoss):
         grad_scale: float = 1.0,
     ) -> Tensor:
         eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
-        mixed = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)
-        scores = critic(mixed)
-        # A backward pass, so outside autocast, as in PyTorch's AMP gradient-penalty recipe.
-        with torch.autocast(mixed.device.type, enabled=False):
-            (grads,) = torch.autograd.grad(scores.float().sum() * grad_scale, mixed, create_graph=True)
-        grads = grads.float().flatten(1) / grad_scale
+        mixed = eps * real.detach() + (1.0 - eps) * fake.detach()
+        grads = input_gradients(critic, mixed, grad_scale)
         return self.penalty_weight * (grads.norm(2, dim=1) - 1.0).square().mean()
 
 

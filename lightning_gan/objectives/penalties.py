@@ -26,26 +26,16 @@ before augmentation, as in the StyleGAN2-ADA and DiffAugment reference code.
 
 from collections.abc import Callable, Sequence
 
-import torch
 from torch import Tensor, nn
 
+from lightning_gan.objectives.gradients import input_gradients
 from lightning_gan.objectives.losses import AdversarialLoss
 
 
 def squared_gradient_norm(critic: Callable[[Tensor], Tensor], x: Tensor, grad_scale: float = 1.0) -> Tensor:
-    """The batch mean of ``||d sum(critic(x_i)) / d x_i||^2``, differentiable (``create_graph``) for D's backward.
-
-    Under mixed precision the critic's forward runs under the caller's autocast and ``torch.autograd.grad``
-    outside it, as PyTorch's AMP "gradient penalty" recipe does: the scores are multiplied by the AMP scaler's
-    ``grad_scale`` before differentiating (so fp16 gradients do not underflow) and the gradients divided by it
-    after, as the WGAN-GP penalty of :mod:`lightning_gan.objectives.losses` does. The norm is computed in float32.
-    """
-    x = x.detach().requires_grad_(True)
-    scores = critic(x)
-    with torch.autocast(x.device.type, enabled=False):
-        (grads,) = torch.autograd.grad(scores.float().sum() * grad_scale, x, create_graph=True)
-    grads = grads.float().flatten(1) / grad_scale
-    return grads.square().sum(dim=1).mean()
+    """The batch mean of ``||d sum(critic(x_i)) / d x_i||^2``, differentiable for D's backward
+    (:func:`~lightning_gan.objectives.gradients.input_gradients`, the core WGAN-GP shares)."""
+    return input_gradients(critic, x, grad_scale).square().sum(dim=1).mean()
 
 
 class GradientPenalty(nn.Module):

@@ -5,7 +5,7 @@ gradient in every backward. A GAN's D step reaches only D and its G step only G,
 second backward, and ``ddp_find_unused_parameters_true`` makes it work by searching the autograd graph after each
 forward and all-reducing the untouched network's (empty) buckets in every backward. Wrapping G and D separately, as
 Fabric's DCGAN example does, makes each backward all-reduce only the network it trains, with no graph search.
-``docs/benchmarks_ddp.md`` measures the two against each other (``scripts/benchmark_ddp.py``).
+``docs/benchmarks_ddp.md`` measures the two against each other (``benchmarks/ddp.py``).
 """
 
 from typing import Any

@@ -10,7 +10,7 @@ import pytest
 import soundfile
 import torch
 
-from lightning_gan.audio import pre_emphasis
+from lightning_gan.data.emphasis import pre_emphasis
 from lightning_gan.data.speech import NoisyCleanSpeechDataModule, pair_files, window_starts
 from lightning_gan.data.wav import read_wav
 
@@ -46,7 +46,8 @@ def module(root: Path, **kwargs) -> NoisyCleanSpeechDataModule:
 
 
 def load_script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    folder = "datasets" if name == "prepare_voicebank" else "maintainer"
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / folder / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     spec.loader.exec_module(mod)

@@ -93,8 +93,8 @@ def test_checkpoints_load_into_the_same_parametrization_only() -> None:
 
 
 def test_a_spectrally_normalized_d_fits_through_the_cli_and_its_checkpoint_loads(tmp_path) -> None:
-    from lightning_gan.api import load_gan
     from lightning_gan.cli import main
+    from lightning_gan.deploy.api import load_gan
     from tests.conftest import CONFIGS
 
     main(["fit", "--config", str(CONFIGS / "dcgan_digits.yaml"), "--trainer.default_root_dir", str(tmp_path),

@@ -11,7 +11,7 @@ For each configuration (``--only`` picks some; default all) this measures, in on
   and G frozen, then a G step with D frozen. Both use the speed switches the family's shipped config turns on
   (``Family.shipped``: fused Adam for DCGAN and pix2pix, channels_last for DCGAN).
 - **reference** (pix2pix): the update of junyanz/pytorch-CycleGAN-and-pix2pix (its layer list, unfused Adam, its
-  update order), written by us in ``scripts/reference_pix2pix.py``, with its own networks of the same sizes.
+  update order), written by us in ``benchmarks/reference_pix2pix.py``, with its own networks of the same sizes.
 - They alternate in blocks inside the same ``fit``: ``--warmup`` Lightning batches, ``--warmup`` plain steps (and
   reference steps), then blocks of ``--block`` of each, so a change in machine load hits all of them. Reported: the
   median over ``--steps`` measured steps each, and same-run ratios. ``tests/test_benchmark_parity.py`` checks that
@@ -24,19 +24,19 @@ For each configuration (``--only`` picks some; default all) this measures, in on
   ``torch.utils.flop_counter.FlopCounterMode``, and the floor ``FLOP / machine peak``; the peak is measured here
   (fp32 GFLOP/s of a large matmul and of a representative convolution, the faster of the two).
 
-Each configuration runs in a fresh subprocess (this script with ``--only NAME --json``) so its peak RSS
+Each configuration runs in a fresh subprocess (``python -m benchmarks`` with ``--only NAME --json``) so its peak RSS
 (``ru_maxrss``, monotone per process) is its own.
 
 Usage::
 
-    python scripts/benchmark.py                          # everything, printed only
-    python scripts/benchmark.py --write                  # everything, and writes docs/benchmarks.md
-    python scripts/benchmark.py --only pix2pix_b1 dcgan
-    python scripts/benchmark.py --only segan_paper --paper-steps 5
-    python scripts/benchmark.py --only dcgan --scale 0.1 --steps 200 --no-data   # fixed overhead/batch
-    python scripts/benchmark.py --accelerator cuda --precision 16-mixed --steps 50 --write  # benchmarks_cuda_16-mixed
-    python scripts/benchmark.py --ablate --only dcgan --output /tmp/ablate.md    # cheap-wins ablation (below)
-    python scripts/benchmark.py --ablate --only pix2pix_b1 --variants channels_last compile --steps 20
+    python -m benchmarks                          # everything, printed only (from the repository root)
+    python -m benchmarks --write                  # everything, and writes docs/benchmarks.md
+    python -m benchmarks --only pix2pix_b1 dcgan
+    python -m benchmarks --only segan_paper --paper-steps 5
+    python -m benchmarks --only dcgan --scale 0.1 --steps 200 --no-data        # fixed overhead/batch
+    python -m benchmarks --accelerator cuda --precision 16-mixed --steps 50 --write   # benchmarks_cuda_16-mixed
+    python -m benchmarks --ablate --only dcgan --output /tmp/ablate.md         # cheap-wins ablation (below)
+    python -m benchmarks --ablate --only pix2pix_b1 --variants channels_last compile --steps 20
 
 ``--ablate`` (issue "Take the cheap wins and measure each one on and off") instead times the plain loop alone in
 :data:`VARIANTS`, each switching exactly one thing against the baseline (what ``GAN.training_step`` does today):
@@ -77,10 +77,10 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.families import CONFIGS, Config, build_family
+from benchmarks.loops import Family, LoopOptions, PlainLoop, Run, _SameBatch
+
 ROOT = Path(__file__).resolve().parents[1]
-for _path in (str(ROOT), str(Path(__file__).resolve().parent)):  # lightning_gan, and the benchmark's own modules
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
 
 JSON_PREFIX = "BENCH_JSON "
 DEFAULT_OUTPUT = str(ROOT / "docs" / "benchmarks.md")
@@ -94,15 +94,6 @@ COLUMNS = (
     "FLOP/step",
     "fraction of floor",
     "peak RSS",
-)
-
-from benchmark_families import CONFIGS, Config, build_family  # noqa: E402
-from benchmark_loops import (  # noqa: E402
-    Family,
-    LoopOptions,
-    PlainLoop,
-    Run,
-    _SameBatch,
 )
 
 CPU_FP32 = Run()  # the default device and precision
@@ -203,17 +194,23 @@ def lightning_module(family: Family) -> Any:
     """The :class:`~lightning_gan.gan.GAN` that trains ``family`` as its config does (the shipped speed switches on),
     on ``family``'s own networks (copy them first to keep the originals)."""
     from lightning_gan.gan import GAN
+    from lightning_gan.objectives import PairedTranslation, Synthesis
+    from lightning_gan.training import Speed
 
     shipped = family.shipped
+    weight = family.discriminator_loss_weight
+    objective = (
+        PairedTranslation(family.loss, family.reconstruction_weight, discriminator_loss_weight=weight)
+        if "condition" in family.batch
+        else Synthesis(family.loss, discriminator_loss_weight=weight)
+    )
     return GAN(
         family.generator,
         family.discriminator,
-        loss=family.loss,
+        objective=objective,
         g_optimizer=functools.partial(family.g_optimizer, **shipped.optimizer_kwargs()),
         d_optimizer=functools.partial(family.d_optimizer, **shipped.optimizer_kwargs()),
-        reconstruction_weight=family.reconstruction_weight,
-        discriminator_loss_weight=family.discriminator_loss_weight,
-        channels_last=shipped.channels_last,
+        speed=Speed(channels_last=shipped.channels_last),
     )
 
 
@@ -478,7 +475,7 @@ def ablation_table(rows: list[dict[str, Any]]) -> str:
 
 ABLATION_TEMPLATE = """# Ablation of the cheap performance wins
 
-The plain PyTorch loop of `scripts/benchmark.py` (the step of `GAN.training_step`) with one switch flipped at a
+The plain PyTorch loop of `benchmarks/run.py` (the step of `GAN.training_step`) with one switch flipped at a
 time against the baseline (what `GAN.training_step` does today). Issue "Take the cheap wins and measure each one".
 
 - Machine: {cpu}, {cores} cores, {ram} RAM; threads: `torch.set_num_threads({threads})`
@@ -505,7 +502,7 @@ def ablation_markdown(results: dict[str, list[dict[str, Any]]], args: argparse.N
         **machine_info(),
         threads=args.threads,
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-        command=" ".join(["python", "scripts/benchmark.py", *sys.argv[1:]]),
+        command=" ".join(["python", "-m", "benchmarks", *sys.argv[1:]]),
         steps=args.steps,
         warmup=args.warmup,
         compile_warmup=args.compile_warmup,
@@ -591,7 +588,7 @@ DOC_TEMPLATE = """# Benchmarks: {where}, `{precision}`
 
 Training speed of every family on {where}: our Lightning `fit` against a plain PyTorch loop with the same networks,
 losses, optimizers and update order; the data pipeline alone; and the distance to the FLOP floor. Produced by
-`scripts/benchmark.py` (issue "Performance: benchmark every family against a plain PyTorch loop").
+`python -m benchmarks` (issue "Performance: benchmark every family against a plain PyTorch loop").
 
 - Machine: {cpu}, {cores} cores, {ram} RAM
 - Versions: Python {python}, torch {torch}, lightning {lightning}
@@ -617,7 +614,7 @@ losses, optimizers and update order; the data pipeline alone; and the distance t
   one `fit`, alternating in blocks of {block} steps after {warmup} warm-up steps each; medians over the measured
   steps (in brackets after the config name; DCGAN measures 5x `--steps`, since its steps are short).
 - **reference samples/s** (pix2pix): the update of junyanz/pytorch-CycleGAN-and-pix2pix 2a7afba (its layer list,
-  unfused Adam, its update order; `scripts/reference_pix2pix.py`), alternating with the two above in the same blocks;
+  unfused Adam, its update order; `benchmarks/reference_pix2pix.py`), alternating with the two above in the same blocks;
   in brackets, ours / reference from the same run.
 - **Lightning overhead %**: `(Lightning step - plain step) / plain step`. Differences of a few percent are within
   the noise of a 2-core machine shared with other jobs; negative values mean "no measurable overhead".
@@ -646,9 +643,9 @@ Targets of the issue: Lightning overhead <= 2 % of the step; data >= 10x faster 
 ## See also
 
 - `docs/benchmarks_ablation.md`: each cheap win (channels_last, foreach / fused Adam, `set_to_none`, D frozen in
-  G's step, one G forward, `torch.compile`) measured on and off (`python scripts/benchmark.py --ablate`).
+  G's step, one G forward, `torch.compile`) measured on and off (`python -m benchmarks --ablate`).
 - `docs/benchmarks_ddp.md`: 2-process DDP against one process, and the two DDP strategies against each other
-  (`python scripts/benchmark_ddp.py`).
+  (`python -m benchmarks.ddp`).
 - `docs/benchmarks_<accelerator>_<precision>.md`: this report in other precisions and on GPUs (`--accelerator`,
   `--precision`), e.g. `docs/benchmarks_cpu_bf16-mixed.md`.
 """
@@ -663,7 +660,7 @@ def write_doc(path: Path, results: list[dict[str, Any]], gflops: dict[str, float
         where=torch.cuda.get_device_name(0) if args.accelerator == "cuda" else "CPU",
         precision=args.precision,
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-        command=" ".join(["python", "scripts/benchmark.py", *sys.argv[1:]]),
+        command=" ".join(["python", "-m", "benchmarks", *sys.argv[1:]]),
         gflops=", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gflops.items()),
         peak=max(gflops.values()),
         table=markdown_table(results),
@@ -683,7 +680,7 @@ def default_output(accelerator: str, precision: str) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", choices=sorted(CONFIGS), help="configurations to run (default: all)")
     p.add_argument("--steps", type=int, default=10, help="measured steps per loop (rounded up to whole blocks)")
     p.add_argument("--paper-steps", type=int, default=5, help="measured steps for the slow segan_paper")
@@ -769,12 +766,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print(f"machine peak: {gflops} GFLOP/s", flush=True)
     results = []
     for name in names:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--only", name, "--json", "--peak", str(peak)]
+        cmd = [sys.executable, "-m", "benchmarks", "--only", name, "--json", "--peak", str(peak)]
         cmd += [f"--steps={args.steps}", f"--paper-steps={args.paper_steps}", f"--warmup={args.warmup}"]
         cmd += [f"--block={args.block}", f"--threads={args.threads}", f"--scale={args.scale}"]
         cmd += [f"--accelerator={args.accelerator}", f"--precision={args.precision}"]
         cmd += ["--no-data"] if args.no_data else []
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         rows = [
             json.loads(line[len(JSON_PREFIX) :]) for line in proc.stdout.splitlines() if line.startswith(JSON_PREFIX)
         ]

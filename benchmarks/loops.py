@@ -1,7 +1,7 @@
 """The plain PyTorch training step the benchmark races against ``GAN.training_step``, and what it trains.
 
 :class:`Family` is one configuration's networks, loss, optimizers and batch (built from the shipped YAML in
-``benchmark_families.py``); :class:`PlainLoop` is ``GAN.training_step`` written as a bare loop, with
+``benchmarks/families.py``); :class:`PlainLoop` is ``GAN.training_step`` written as a bare loop, with
 :class:`LoopOptions` switching single ingredients for the ablation; :class:`Run` is the device and precision.
 ``tests/test_benchmark_parity.py`` checks that one plain step equals one Lightning step.
 """
@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from lightning_gan.losses import AdversarialLoss
+from lightning_gan.objectives.losses import AdversarialLoss
 
 OptimizerFactory = Callable[[Any], torch.optim.Optimizer]
 

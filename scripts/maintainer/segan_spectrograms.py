@@ -1,12 +1,12 @@
 """Write noisy, enhanced and clean spectrograms of one utterance for a SEGAN checkpoint, one above the other.
 
-The enhanced signal is what ``predict`` writes for the noisy file (:meth:`lightning_gan.api.Generator.enhance`);
+The enhanced signal is what ``predict`` writes for the noisy file (:meth:`lightning_gan.deploy.api.Generator.enhance`);
 the three spectrograms share one dB scale (the loudest of the three at the top, 80 dB below it black), as in the
-HTML report (:mod:`lightning_gan.report`).
+HTML report (:mod:`lightning_gan.callbacks.html_report`).
 
 Usage::
 
-    python scripts/segan_spectrograms.py --ckpt <run>/checkpoints/best-*.ckpt \\
+    python scripts/maintainer/segan_spectrograms.py --ckpt <run>/checkpoints/best-*.ckpt \\
         --noisy data/speech_demo/noisy_testset_wav/p006_001.wav \\
         --clean data/speech_demo/clean_testset_wav/p006_001.wav \\
         --out docs/images/segan_demo_spectrograms.png
@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from lightning_gan.api import load_generator
+from lightning_gan.callbacks.html_report import comparable_spectrograms
 from lightning_gan.data.wav import read_wav
-from lightning_gan.report import comparable_spectrograms
+from lightning_gan.deploy.api import load_generator
 
 LABEL_HEIGHT = 16  # pixels of white above each spectrogram for its name
 

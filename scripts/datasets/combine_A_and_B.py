@@ -19,7 +19,7 @@ needed for tools that want single A|B files.
 
 Usage::
 
-    python scripts/combine_A_and_B.py --a photos/A --b photos/B --out datasets/mine --splits train val test
+    python scripts/datasets/combine_A_and_B.py --a photos/A --b photos/B --out datasets/mine --splits train val test
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Write a sample grid for a pix2pix checkpoint: one row per aligned A|B test image, condition | output | target.
 
-The outputs are what ``predict`` writes for the conditions (:func:`lightning_gan.api.load_generator`, the same
+The outputs are what ``predict`` writes for the conditions (:func:`lightning_gan.deploy.api.load_generator`, the same
 geometry and resampling), at the images' own size.
 
 Usage::
 
-    python scripts/pix2pix_grid.py --ckpt <run>/checkpoints/last.ckpt --images datasets/edges2wallpapers/test \\
-        --out docs/images/pix2pix_cpu_test.jpg --every 8 --rows 4
+    python scripts/maintainer/pix2pix_grid.py --ckpt <run>/checkpoints/last.ckpt \\
+        --images datasets/edges2wallpapers/test --out docs/images/pix2pix_cpu_test.jpg --every 8 --rows 4
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from lightning_gan.api import load_generator
 from lightning_gan.data.image_folder import list_images, load_image
+from lightning_gan.deploy.api import load_generator
 
 
 def main(argv: list[str] | None = None) -> int:

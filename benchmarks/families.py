@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from benchmark_loops import Family, LoopOptions, OptimizerFactory
-from reference_pix2pix import ReferencePix2PixStep
 from torch import Tensor
+
+from benchmarks.loops import Family, LoopOptions, OptimizerFactory
+from benchmarks.reference_pix2pix import ReferencePix2PixStep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,14 +66,14 @@ def _from_config(config_file: str, batch: Callable[[Any], dict[str, Tensor]], *o
     return Family(
         generator=model.generator,
         discriminator=model.discriminator,
-        loss=model.loss,
+        loss=model.objective.loss,
         g_optimizer=g_optimizer,
         d_optimizer=d_optimizer,
         batch=batch(cli.config.data.init_args),
-        reconstruction_weight=float(model.hparams.reconstruction_weight),
-        discriminator_loss_weight=float(model.hparams.discriminator_loss_weight),
+        reconstruction_weight=float(getattr(model.objective, "reconstruction_weight", 0.0)),
+        discriminator_loss_weight=float(model.objective.discriminator_loss_weight),
         datamodule=lambda: datamodule,
-        shipped=LoopOptions(channels_last=bool(model.hparams.channels_last), fused=fused),
+        shipped=LoopOptions(channels_last=model.speed.channels_last, fused=fused),
     )
 
 
@@ -100,7 +101,7 @@ def _pix2pix(batch_size: int, scale: float) -> Family:
 
 
 def _pix2pix_reference(scale: float) -> ReferencePix2PixStep:
-    """junyanz/pytorch-CycleGAN-and-pix2pix's update (scripts/reference_pix2pix.py), at ``_pix2pix``'s scale."""
+    """junyanz/pytorch-CycleGAN-and-pix2pix's update (benchmarks/reference_pix2pix.py), at ``_pix2pix``'s scale."""
     return ReferencePix2PixStep(num_downs=5, ngf=4, ndf=4) if scale < 1 else ReferencePix2PixStep()
 
 

@@ -2,7 +2,7 @@
 
 Lightning's ``ddp`` wraps the whole GAN module in one ``DistributedDataParallel``; a GAN's D and G backward passes
 each reach one network, so it needs ``find_unused_parameters`` (``ddp_find_unused_parameters_true``). Our
-``ddp_separate`` (:mod:`lightning_gan.strategies`) wraps G and D in one DDP each instead. This script runs the real
+``ddp_separate`` (:mod:`lightning_gan.training.ddp`) wraps G and D in one DDP each instead. This script runs the real
 CLI (``python -m lightning_gan fit``) in subprocesses, alternating the strategies, and times each training batch on
 rank 0 (``on_train_batch_start`` to ``on_train_batch_end``, which includes the gradient all-reduces; median after
 the warm-up batches), with 2 processes on the CPU (gloo) and, for reference, 1 process with the same per-process
@@ -10,8 +10,8 @@ batch. Validation, checkpoints, loggers and sample logging are off.
 
 Usage::
 
-    python scripts/benchmark_ddp.py                      # writes docs/benchmarks_ddp.md
-    python scripts/benchmark_ddp.py --only dcgan --repeats 1 --no-write
+    python -m benchmarks.ddp                      # writes docs/benchmarks_ddp.md (from the repository root)
+    python -m benchmarks.ddp --only dcgan --repeats 1 --no-write
 
 Every process runs one intra-op thread (``OMP_NUM_THREADS=1``), so 2 processes use the 2 cores of the benchmark
 machine without oversubscription.
@@ -65,7 +65,7 @@ STRATEGIES = ("ddp_find_unused_parameters_true", "ddp_separate")
 
 def fit_command(config_args: list[str], strategy: str, devices: int, steps: int, out: Path) -> list[str]:
     """The CLI call: ``steps`` batches (each ``n_critic + 1`` optimizer steps), timing callback only."""
-    callbacks = [{"class_path": "benchmark_ddp.BatchTimer", "init_args": {"out": str(out)}}]
+    callbacks = [{"class_path": "benchmarks.ddp.BatchTimer", "init_args": {"out": str(out)}}]
     return [
         sys.executable, "-m", "lightning_gan", "fit", *config_args,
         "--trainer.accelerator", "cpu",
@@ -104,7 +104,7 @@ class BatchTimer(Callback):
 
 def run_once(config_args: list[str], strategy: str, devices: int, steps: int, workdir: Path) -> list[float]:
     out = workdir / f"{strategy}-{devices}-{time.monotonic_ns()}.json"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": f"{ROOT / 'scripts'}{os.pathsep}{ROOT}"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # `-m` in cwd=ROOT: `benchmarks.ddp.BatchTimer` is importable
     result = subprocess.run(
         fit_command(config_args, strategy, devices, steps, out), cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -145,14 +145,14 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "# DDP benchmark: one DDP around the GAN module vs one DDP per network",
         "",
-        "Produced by `scripts/benchmark_ddp.py` (see its docstring); both strategies run the same CLI, data, seed and",
-        "update order, and end with bit-identical weights (`tests/test_distributed.py`).",
+        "Produced by `python -m benchmarks.ddp` (`benchmarks/ddp.py`, see its docstring); both strategies run the",
+        "same CLI, data, seed and update order, and end with bit-identical weights (`tests/test_distributed.py`).",
         "",
         f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU only, gloo",
         f"- Versions: Python {platform.python_version()}, torch {torch.__version__}, lightning {lightning.__version__}",
         "- Threads: `OMP_NUM_THREADS=1` per process",
         f"- Date (UTC): {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}",
-        f"- Command: `{' '.join(['python scripts/benchmark_ddp.py', *sys.argv[1:]])}`",
+        f"- Command: `{' '.join(['python -m benchmarks.ddp', *sys.argv[1:]])}`",
         "",
         "| config | variant | processes | median s/batch (rank 0) | vs 1 process | batches |",
         "|---|---|---|---|---|---|",
@@ -168,7 +168,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.ddp", description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", choices=sorted(CONFIGS), help="configurations (default: all)")
     p.add_argument("--steps", type=int, default=10, help="measured batches per run")
     p.add_argument("--warmup", type=int, default=3, help="batches excluded at the start of each run")

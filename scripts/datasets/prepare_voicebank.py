@@ -1,6 +1,6 @@
 """Prepare VoiceBank-DEMAND (Valentini et al.) for ``NoisyCleanSpeechDataModule``: 16 kHz, mono, 16-bit copies.
 
-    python scripts/prepare_voicebank.py --src ~/Downloads/voicebank --out data/voicebank
+    python scripts/datasets/prepare_voicebank.py --src ~/Downloads/voicebank --out data/voicebank
 
 ``--src`` holds the unzipped DataShare folders (directly, or one folder level down), at 48 kHz:
 

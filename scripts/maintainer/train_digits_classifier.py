@@ -6,7 +6,7 @@ the only augmentation, Adam for 30 epochs. The features' scale is then set from 
 ``lightning_gan/metrics/digits_classifier.pt`` (the state dict) and ``digits_classifier.json`` (the accuracy on the
 held-out validation split, which the tests check). About 20 s on one CPU core:
 
-    python scripts/train_digits_classifier.py
+    python scripts/maintainer/train_digits_classifier.py
 """
 
 import argparse

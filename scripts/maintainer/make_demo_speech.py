@@ -1,6 +1,6 @@
 """Generate the small bundled noisy/clean speech corpus in ``data/speech_demo`` (VoiceBank-DEMAND layout).
 
-    python scripts/make_demo_speech.py --out data/speech_demo
+    python scripts/maintainer/make_demo_speech.py --out data/speech_demo
 
 Needs the ``espeak-ng`` program (Debian/Ubuntu: ``apt-get install espeak-ng``) to synthesise the clean speech; it is
 only needed to regenerate the corpus, CI uses the committed WAVs. The corpus is deterministic for a given seed and
@@ -206,11 +206,11 @@ README = """# speech_demo: a tiny synthetic noisy/clean speech corpus
 
 A toy stand-in for VoiceBank-DEMAND (Valentini et al.) in the same layout, small enough to commit and to train a tiny
 SEGAN on a CPU in CI and in the quick-start. It is **not** a benchmark: real results need the real corpus
-(`scripts/prepare_voicebank.py`).
+(`scripts/datasets/prepare_voicebank.py`).
 
 ## How it was made
 
-    python scripts/make_demo_speech.py --out data/speech_demo --seed {seed}
+    python scripts/maintainer/make_demo_speech.py --out data/speech_demo --seed {seed}
 
 with espeak-ng {espeak_version}. Clean speech is English sentences written for this corpus, synthesised by espeak-ng
 with one voice per speaker; noisy = clean + generated noise at a fixed SNR (see the script's docstring for every

@@ -1,4 +1,4 @@
-"""The pix2pix reference's training update, as a speed baseline for ``scripts/benchmark.py``.
+"""The pix2pix reference's training update, as a speed baseline for ``python -m benchmarks`` (``benchmarks/run.py``).
 
 Written by us from the documented architecture of junyanz/pytorch-CycleGAN-and-pix2pix at commit 2a7afba
 (``models/networks.py`` ``UnetGenerator``/``UnetSkipConnectionBlock``/``NLayerDiscriminator``,

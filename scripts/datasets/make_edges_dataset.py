@@ -21,8 +21,9 @@ locally. ``--plasma`` / ``--ubuntu`` take packages already extracted with ``dpkg
 folder); without them the script downloads the packages (``apt-get download`` for Debian's, the archive's pool URL
 for Ubuntu's) and extracts them into a temporary folder. ``--no-ubuntu`` builds the plasma-only set::
 
-    python scripts/make_edges_dataset.py --out datasets/edges2wallpapers
-    python scripts/make_edges_dataset.py --out datasets/edges2wallpapers --plasma /tmp/plasma --ubuntu /tmp/ubuntu
+    python scripts/datasets/make_edges_dataset.py --out datasets/edges2wallpapers
+    python scripts/datasets/make_edges_dataset.py --out datasets/edges2wallpapers \\
+        --plasma /tmp/plasma --ubuntu /tmp/ubuntu
 
 Splits are by **scene**: every crop of one photograph lands in the same split, so the test photographs are scenes
 that training never saw. The plasma photographs keep the split of ``PHOTOS``; an Ubuntu photograph's split is fixed by
@@ -226,7 +227,8 @@ def build(
         "# Attribution",
         "",
         "Edge maps (left) and crops (right) of the photographs below, made by lightning_gan's",
-        "`scripts/make_edges_dataset.py`. The crops are derived works of the photographs and keep their licences.",
+        "`scripts/datasets/make_edges_dataset.py`. The crops are derived works of the photographs and keep their",
+        "licences.",
         "",
         "| scene | split | credit |",
         "|---|---|---|",

@@ -9,8 +9,8 @@ device files.
 
 Usage::
 
-    python scripts/download_pix2pix_dataset.py facades --root datasets
-    python scripts/download_pix2pix_dataset.py facades --archive ~/Downloads/facades.tar.gz   # no download
+    python scripts/datasets/download_pix2pix_dataset.py facades --root datasets
+    python scripts/datasets/download_pix2pix_dataset.py facades --archive ~/Downloads/facades.tar.gz   # no download
 """
 
 from __future__ import annotations

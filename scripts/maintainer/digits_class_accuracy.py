@@ -6,7 +6,8 @@ makes (upscaled bilinearly to the model's size as :class:`~lightning_gan.data.di
 area-downscaled back to 8 x 8); its accuracy on the other, held-out half is reported alongside, as the ceiling.
 Samples are area-downscaled to 8 x 8 the same way. Chance is 10 %. Independent of any feature network.
 
-    python scripts/digits_class_accuracy.py runs/dcgan_digits_cond/.../checkpoints/last.ckpt [--per-class 100]
+    python scripts/maintainer/digits_class_accuracy.py runs/dcgan_digits_cond/.../checkpoints/last.ckpt \\
+        [--per-class 100]
 """
 
 import argparse
@@ -69,7 +70,7 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    from lightning_gan.api import load_generator
+    from lightning_gan.deploy.api import load_generator
 
     generator = load_generator(args.ckpt, device="cpu")
     g = generator.module.inference_generator
