@@ -59,13 +59,15 @@ quickstart: $(STAMP) ## Train the DCGAN quickstart on the bundled digits (about 
 test: $(STAMP) ## Run the test suite.
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff: lint rules and the formatting check.
+lint: $(STAMP) ## ruff (lint rules, formatting), mypy and the import-layer contract.
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check lightning_gan tests scripts benchmarks
+	$(BIN)/ruff format --check lightning_gan tests scripts benchmarks examples
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## ruff: apply the safe lint fixes and format the code.
 	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format lightning_gan tests scripts benchmarks
+	$(BIN)/ruff format lightning_gan tests scripts benchmarks examples
 
 clean: ## Remove caches and build files (keeps .venv and runs/).
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf

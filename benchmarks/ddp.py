@@ -45,11 +45,13 @@ CONFIGS: dict[str, tuple[str, list[str]]] = {
         ["--config", "configs/dcgan_digits.yaml"],
     ),
     "pix2pix": (
-        "pix2pix unet_256 + 70x70 PatchGAN (configs/pix2pix_facades.yaml at 256x256 on data/pix2pix_demo), "
+        "pix2pix unet_256 + 70x70 PatchGAN (configs/pix2pix/base.yaml + facades.yaml at 256x256 on data/pix2pix_demo), "
         "54.4 M + 2.8 M parameters, batch 1 per process",
         [
             "--config",
-            "configs/pix2pix_facades.yaml",
+            "configs/pix2pix/base.yaml",
+            "--config",
+            "configs/pix2pix/facades.yaml",
             "--data.init_args.root",
             "data/pix2pix_demo",
             "--data.init_args.direction",

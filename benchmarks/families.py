@@ -53,12 +53,14 @@ def _speed_switch_free(optimizer: Any) -> tuple[OptimizerFactory, bool | None]:
 
 
 def _from_config(config_file: str, batch: Callable[[Any], dict[str, Tensor]], *overrides: str) -> Family:
-    """The family exactly as ``configs/<config_file>`` builds it (``lightning_gan.cli.main(..., run=False)``), with
+    """The family exactly as ``configs/<config_file>`` builds it (``lightning_gan.cli.main(..., run=False)``;
+    several files as ``"a.yaml+b.yaml"``, composed in order), with
     ``overrides`` (batch size, bundled data, smaller nets for smoke tests) given as on the command line; ``batch``
     makes one random training batch from the resolved ``data.init_args``."""
     from lightning_gan.cli import main
 
-    args = ["--config", str(ROOT / "configs" / config_file), "--trainer.logger", "false", *overrides]
+    files = [arg for name in config_file.split("+") for arg in ("--config", str(ROOT / "configs" / name))]
+    args = [*files, "--trainer.logger", "false", *overrides]
     cli = main(args, run=False)
     model, datamodule = cli.model, cli.datamodule
     g_optimizer, fused = _speed_switch_free(model.g_optimizer)
@@ -88,12 +90,12 @@ def _dcgan(batch_size: int, scale: float) -> Family:
 
 
 def _pix2pix(batch_size: int, scale: float) -> Family:
-    """configs/pix2pix_facades.yaml (unet_256 + 70x70 PatchGAN) on the bundled demo pairs."""
+    """configs/pix2pix/base.yaml + facades.yaml (unet_256 + 70x70 PatchGAN) on the bundled demo pairs."""
     small = ["--model.generator.init_args.num_downs", "5", "--model.generator.init_args.ngf", "4",
              "--model.discriminator.init_args.ndf", "4", "--data.init_args.crop_size", "32",
              "--data.init_args.load_size", "36", "--data.init_args.num_workers", "0"] if scale < 1 else []  # fmt: skip
     return _from_config(
-        "pix2pix_facades.yaml",
+        "pix2pix/base.yaml+pix2pix/facades.yaml",
         lambda data: {k: _images(batch_size, 3, data.crop_size) for k in ("condition", "real")},
         "--data.init_args.root", str(ROOT / "data" / "pix2pix_demo"), "--data.init_args.batch_size", str(batch_size),
         "--data.init_args.pin_memory", "false", *small,

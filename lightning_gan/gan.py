@@ -54,7 +54,7 @@ class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or inf; raised before any optimizer stepped on it, so the weights are still finite."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class GradientClipping:
     """Per-network gradient clipping (``model.clipping`` in a config), applied after the AMP scaler unscaled the
     gradients (Lightning issue #18089).

@@ -12,45 +12,27 @@ import yaml
 from lightning_gan.cli import main
 from lightning_gan.gan import GAN
 from tests.conftest import CONFIGS, ROOT
+from tests.experiments import EXPERIMENTS as REGISTRY
+from tests.experiments import NAMES as EXPERIMENTS
+from tests.experiments import SEGAN_SMALL as SEGAN_SMALL  # re-exported: tests/test_resume.py imports it from here
 
-EXPERIMENTS = sorted(p for p in CONFIGS.glob("*.yaml"))
 PIECES = sorted((CONFIGS / "trainer").glob("*.yaml"))
 
-# Per experiment config: overrides that make one real epoch take seconds on a CPU (same code path, tiny sizes).
-PIX2PIX_ON_DEMO = [  # the 256-px recipes on the bundled 64-px demo pairs, tiny widths
-    "--data.init_args.root", "data/pix2pix_demo",
-    "--data.init_args.load_size", "72", "--data.init_args.crop_size", "64",
-    "--model.generator.init_args.num_downs", "6", "--model.generator.init_args.ngf", "4",
-    "--model.discriminator.init_args.ndf", "4",
-    "--data.init_args.num_workers", "0",
-]  # fmt: skip
-SEGAN_SMALL = [  # 4 layers of <= 32 maps on 2048-sample windows (a multiple of 2**4; the STFT loss needs > 1024)
-    "--model.generator.init_args.channels", "[8, 16, 16, 32]",
-    "--model.discriminator.init_args.channels", "[8, 16, 16, 32]",
-    "--data.init_args.window", "2048", "--data.init_args.hop", "1024",
-    "--data.init_args.batch_size", "8", "--data.init_args.num_workers", "0",
-]  # fmt: skip
-TINY = {
-    "segan_demo": SEGAN_SMALL,
-    "segan_voicebank": ["--data.init_args.root", "data/speech_demo", "--data.init_args.val_speakers", "[p005]",
-                        *SEGAN_SMALL],
-    "dcgan_digits": ["--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8"],
-    "dcgan_digits_cond": ["--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8"],
-    "dcgan_folder": ["--data.init_args.root", "data/pix2pix_demo/train", "--data.init_args.image_size", "16",
-                     "--data.init_args.batch_size", "4", "--data.init_args.num_workers", "0",
-                     "--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4"],
-    "pix2pix_demo": ["--model.generator.init_args.ngf", "4", "--model.discriminator.init_args.ndf", "4",
-                     "--data.init_args.num_workers", "0"],
-    "pix2pix_cpu": PIX2PIX_ON_DEMO,
-    **{f"pix2pix_{name}": PIX2PIX_ON_DEMO for name in ("facades", "edges2shoes", "maps", "cityscapes")},
-}  # fmt: skip
+# Per experiment (tests/experiments.py): overrides that make one real epoch take seconds on a CPU.
+TINY = {name: list(experiment.tiny) for name, experiment in REGISTRY.items()}
 
 
-def tiny_args(config: Path, tmp_path: Path) -> list[str]:
+def config_args(experiment: str | Path) -> list[str]:
+    """An experiment's ``--config`` files and tiny overrides; a path: that one config file and the tiny overrides of
+    the experiment of its name, if any."""
+    if isinstance(experiment, Path):
+        return ["--config", str(experiment), *TINY.get(experiment.stem, [])]
+    return [*REGISTRY[experiment].config_args(), *TINY[experiment]]
+
+
+def tiny_args(experiment: str | Path, tmp_path: Path) -> list[str]:
     return [
-        "--config",
-        str(config),
-        *TINY.get(config.stem, []),
+        *config_args(experiment),
         "--trainer.default_root_dir",
         str(tmp_path / "runs"),
         "--trainer.max_epochs",
@@ -72,14 +54,15 @@ def run_dirs(tmp_path: Path) -> list[Path]:
     return sorted(p.parent.parent for p in (tmp_path / "runs").rglob("checkpoints/last.ckpt"))
 
 
-@pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: p.stem)
-def test_every_experiment_config_parses(config: Path, capsys) -> None:
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_config_parses(experiment: str, capsys) -> None:
+    configs = REGISTRY[experiment].config_args()
     with pytest.raises(SystemExit) as exit_info:
-        main(["fit", "--config", str(config), "--print_config"])
+        main(["fit", *configs, "--print_config"])
     assert exit_info.value.code in (0, None)
     printed = yaml.safe_load(capsys.readouterr().out)
     assert "${" not in str(printed)  # every interpolation resolved
-    cli = main(["--config", str(config)], run=False)
+    cli = main(configs, run=False)
     assert isinstance(cli.model, GAN)
 
 
@@ -96,9 +79,9 @@ def test_interpolation_follows_command_line_overrides() -> None:
     assert cli.model.generator(torch.randn(1, 100, 1, 1)).shape[-1] == 16
 
 
-@pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: p.stem)
-def test_every_experiment_config_fits_and_writes_a_checkpoint(config: Path, tmp_path: Path) -> None:
-    main(["fit", *tiny_args(config, tmp_path)])
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_config_fits_and_writes_a_checkpoint(experiment: str, tmp_path: Path) -> None:
+    main(["fit", *tiny_args(experiment, tmp_path)])
     (run,) = run_dirs(tmp_path)
     assert (run / "config.yaml").is_file()
     saved = yaml.safe_load((run / "config.yaml").read_text())

@@ -49,6 +49,7 @@ def make_gan(conditional: bool = False, **kwargs) -> GAN:
     if conditional:
         objective: Objective = PairedTranslation(**{"reconstruction_weight": 0.0, **parts})
     else:
+        assert not parts.pop("reconstruction_weight", 0.0), "an unconditional GAN has no reconstruction term"
         objective = Synthesis(**parts)
     return GAN(generator, discriminator, objective, g_optimizer=sgd, d_optimizer=sgd, speed=speed, **kwargs)
 

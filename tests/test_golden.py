@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import torch
 
-from tests.golden.record import EXPERIMENTS, GOLDEN, run
+from tests.experiments import NAMES as EXPERIMENTS
+from tests.golden.record import GOLDEN, run
 
 # State-dict keys that a refactor moved on purpose: old key -> new key.
 RENAMED: dict[str, str] = {}

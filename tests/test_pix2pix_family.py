@@ -7,12 +7,10 @@ Training runs use the demo config with tiny networks (ngf 4) on a few bundled de
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import torch
-import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from PIL import Image
 
@@ -24,6 +22,7 @@ from lightning_gan.objectives.losses import NonSaturatingLoss
 from lightning_gan.training.schedulers import LinearDecay
 from lightning_gan.whole_input.geometry import AtTrainingScale
 from tests.conftest import CONFIGS, ROOT
+from tests.experiments import EXPERIMENTS as ALL_EXPERIMENTS
 
 DEMO = ROOT / "data" / "pix2pix_demo"
 BASE_LR = 2e-4
@@ -91,7 +90,7 @@ def test_linear_decay_rejects_negative_epochs(kwargs: dict[str, int]) -> None:
 
 # ---------------------------------------------------------------------------------------------------- the configs
 def test_facades_config_is_the_reference_recipe() -> None:
-    cli = main(["--config", str(CONFIGS / "pix2pix_facades.yaml")], run=False)
+    cli = main(ALL_EXPERIMENTS["pix2pix_facades"].config_args(), run=False)
     model, data, trainer = cli.model, cli.datamodule, cli.trainer
 
     # Networks: unet_256 and the 70x70 PatchGAN, parameter counts as the reference's (docs/references.md).
@@ -128,59 +127,6 @@ def test_facades_config_is_the_reference_recipe() -> None:
     assert (best.monitor, best.mode, best.save_top_k) == ("val/psnr", "max", 1)
     assert (latest.monitor, latest.save_last) == (None, "link")  # last.ckpt follows every epoch, not only the best
     assert len([c for c in trainer.callbacks if isinstance(c, PredictionWriter)]) == 1  # the CLI's, no duplicate
-
-
-def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(node, dict):
-        return {k: v for key, value in node.items() for k, v in _flatten(value, f"{prefix}{key}.").items()}
-    if isinstance(node, list) and node and all(isinstance(item, dict) for item in node):
-        return {k: v for i, item in enumerate(node) for k, v in _flatten(item, f"{prefix}{i}.").items()}
-    return {prefix.rstrip("."): node}
-
-
-# What may differ from the facades config, and the values each experiment must have (Isola et al. 2017,
-# appendix 6.2: maps and Cityscapes batch 1 for 200 epochs, edges2shoes batch 4 for 15).
-ALLOWED = {
-    "trainer.default_root_dir",
-    "trainer.max_epochs",
-    "trainer.logger.init_args.name",
-    "trainer.logger.init_args.tags",
-    "model.generator.init_args.in_channels",
-    "model.generator.init_args.out_channels",
-    "model.g_scheduler.init_args.constant_epochs",
-    "model.g_scheduler.init_args.decay_epochs",
-    "model.d_scheduler.init_args.constant_epochs",
-    "model.d_scheduler.init_args.decay_epochs",
-    "data.init_args.root",
-    "data.init_args.direction",
-    "data.init_args.batch_size",
-}
-EXPERIMENTS = {  # name: (direction, batch size, max_epochs, constant_epochs)
-    "facades": ("BtoA", 1, 200, 100),
-    "edges2shoes": ("AtoB", 4, 15, 8),
-    "maps": ("AtoB", 1, 200, 100),
-    "cityscapes": ("BtoA", 1, 200, 100),
-}
-
-
-@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
-def test_each_experiment_differs_from_facades_only_in_its_data_and_budget(name: str) -> None:
-    load = lambda n: _flatten(yaml.safe_load((CONFIGS / f"pix2pix_{n}.yaml").read_text()))  # noqa: E731
-    facades, config = load("facades"), load(name)
-    assert config.keys() == facades.keys()
-    assert {k for k in config if config[k] != facades[k]} <= ALLOWED
-    direction, batch_size, epochs, constant = EXPERIMENTS[name]
-    assert config["data.init_args.direction"] == direction
-    assert config["data.init_args.batch_size"] == batch_size
-    assert config["data.init_args.root"] == f"datasets/{name}"
-    assert config["trainer.max_epochs"] == epochs
-    for net in ("g", "d"):
-        assert config[f"model.{net}_scheduler.init_args.constant_epochs"] == constant
-        assert config[f"model.{net}_scheduler.init_args.decay_epochs"] == epochs - constant
-    # The generator reads the condition side's channels and writes the target side's.
-    condition, target = ("a", "b") if direction == "AtoB" else ("b", "a")
-    assert config["model.generator.init_args.in_channels"] == f"${{data.init_args.channels_{condition}}}"
-    assert config["model.generator.init_args.out_channels"] == f"${{data.init_args.channels_{target}}}"
 
 
 # ------------------------------------------------------------------------------------------ runs through the CLI

@@ -4,7 +4,7 @@ The 1,797 digits (UCI "Optical Recognition of Handwritten Digits", shipped insid
 intensities 0..16. They are upscaled once, bilinearly, to ``image_size`` and mapped to [-1, 1] to match a tanh
 generator; the whole set lives in memory, so loading costs nothing and worker processes would only add overhead.
 
-A seeded 20 % of the digits (:func:`split_digits`, 360 images) is held out as the validation set: the real images
+A seeded 20 % of the digits (:func:`split_digits`, 359 images) is held out as the validation set: the real images
 the samples' FID is measured against (:mod:`lightning_gan.metrics.sample_quality`) and the held-out set of the digits
 classifier that defines that FID's feature space (:mod:`lightning_gan.metrics.digits`). Neither G nor that
 classifier trains on it.

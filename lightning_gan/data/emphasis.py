@@ -33,8 +33,8 @@ def de_emphasis(y: Tensor, coef: float = 0.95) -> Tensor:
 def de_emphasis_differentiable(y: Tensor, coef: float = 0.95, taps: int = 512) -> Tensor:
     """:func:`de_emphasis` as a causal FIR filter (the IIR's impulse response ``coef**k`` cut after ``taps`` samples),
     so gradients flow through it, e.g. into a loss on de-emphasised signals. The cut costs ``coef**taps`` of the
-    response (4e-12 at 0.95 and 512 taps). Any leading shape; filters along the last dimension, by FFT (a direct
-    512-tap ``conv1d`` was 5x slower on a CPU: docs/segan_recipe.md, "Third round")."""
+    response (4e-12 at 0.95 and 512 taps). Any leading shape; filters along the last dimension, by FFT rather than
+    a direct 512-tap ``conv1d`` (the two timed in docs/experiments/segan_recipe.md, "Third round")."""
     if coef == 0.0:
         return y
     length = y.shape[-1]

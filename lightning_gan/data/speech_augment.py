@@ -2,9 +2,9 @@
 
 A VoiceBank-size corpus is thousands of utterances; a small corpus (the bundled demo has 40 training utterances)
 gives a fixed grid of a few hundred windows, each with its one noise, and SEGAN's discriminator learns them by heart
-within a few hundred steps. Two augmentations of DEMUCS (Défossez et al. 2020, "Real Time Speech Enhancement in the
-Waveform Domain", arXiv 2006.12847, section 3.2: *Shift* and *Remix*) give the generator new inputs without new
-recordings:
+(measured in docs/experiments/segan_recipe.md, "Second round"). Two augmentations of DEMUCS (Défossez et al. 2020,
+"Real Time Speech Enhancement in the Waveform Domain", arXiv 2006.12847, section 3.2: *Shift* and *Remix*) give the
+generator new inputs without new recordings:
 
 * ``shift``: each training window starts at a uniformly random sample of its utterance instead of its grid position.
 * ``remix``: the window's noise, ``noisy - clean`` (exact, because the corpus is additive: VoiceBank-DEMAND mixes

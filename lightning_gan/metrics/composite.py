@@ -25,13 +25,10 @@ follows exactly:
   as ``composite.m`` does. The ``pesq`` value returned is the MOS-LQO either way, the number papers quote.
   Scores come from the ``pesq`` package (ITU-T reference C code); the references feed it in its own scale.
 
-Cross-check (independent Python port ``schmiph2/pysepm`` at commit 7ef88aff2c56201a2d0470aaeb58e77e47a914d2, and the
-MATLAB toolkit's own values stored there in ``tests/results.mat``, on its ``examples/1_*_16000_Hz.wav`` pair, 10 s):
-noisy vs clean, ours / MATLAB: segSNR -0.216862 / -0.216862, WSS 44.698614 / 44.698614, PESQ 1.162418 / 1.162418,
-CSIG 2.037992 / 2.037992, CBAK 1.863083 / 1.863083, COVL 1.543316 / 1.543316; processed vs clean: segSNR -1.203371 /
--1.203371, WSS 66.795482 / 66.795482, CSIG 1.000000 / 1.000000 (clipped), CBAK 1.597046 / 1.597046, COVL 1.000000 /
-1.000000 (largest difference over all measures 1e-12 relative). ``tests/test_metrics_composite.py`` pins pysepm's
-values on files of the bundled demo corpus.
+Cross-checked against the independent Python port ``schmiph2/pysepm`` (commit
+7ef88aff2c56201a2d0470aaeb58e77e47a914d2) and the MATLAB toolkit's own values stored there (``tests/results.mat``);
+the values compared are in docs/experiments/composite_crosscheck.md. ``tests/test_metrics_composite.py`` pins
+pysepm's values on files of the bundled demo corpus.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ block max-pools its pooling branch; batch norm uses eps 0.001. Inputs are quanti
 [-1, 1] as ``(x - 128) / 128``, as in the graph. FID uses the 2048 pooled features; the Inception score uses the
 softmax of the logits without the fc bias ("logits_unbiased", as torch-fidelity).
 
-Get the weights once (README, "Sample quality"), then point ``weights`` (or ``LIGHTNING_GAN_FID_WEIGHTS``) at it.
+Get the weights once (docs/evaluation.md, "Inception FID"), then point ``weights`` (or ``LIGHTNING_GAN_FID_WEIGHTS``)
+at it.
 """
 
 import hashlib

@@ -20,8 +20,8 @@ Where we differ from TF, on purpose:
   (24,370,569 parameters, 2,512 fewer).
 
 Small variants for CPU work (tests, smoke runs): e.g. ``channels=(8, 16, 32, 32, 64)`` and ``kernel_size=15``; the
-window must then be a multiple of ``2**5 = 32`` (e.g. 4096). The full model costs seconds per training step and
-gigabytes of memory on a 2-core CPU (``docs/benchmarks.md``), so it belongs on a GPU.
+window must then be a multiple of ``2**5 = 32`` (e.g. 4096). The full model belongs on a GPU: its step time and
+memory on a 2-core CPU are measured in ``docs/benchmarks.md``.
 """
 
 import warnings

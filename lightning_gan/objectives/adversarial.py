@@ -6,10 +6,13 @@ adversarial loss strategy, with optional gradient penalties and differentiable a
 holds and in G's extra terms.
 """
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
-from lightning_gan.nets.labels import class_inputs
+from lightning_gan.nets.contract import check_channels
+from lightning_gan.nets.labels import check_labels, class_inputs
 from lightning_gan.objectives.base import Batch, Loop, Objective, Terms, run_generator
 from lightning_gan.objectives.losses import AdversarialLoss, NonSaturatingLoss
 from lightning_gan.objectives.penalties import GradientPenalty, check_penalties
@@ -48,6 +51,11 @@ class RealVersusFake(Objective):
     def double_backward_through_discriminator(self) -> bool:
         """Whether D's loss differentiates D's gradients (a gradient penalty), which compiled modules cannot."""
         return type(self.loss).penalty is not AdversarialLoss.penalty or len(self.penalties) > 0
+
+    def check_data(self, datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:
+        """The data's channels and classes against the networks' (:mod:`lightning_gan.nets.contract`)."""
+        check_channels(datamodule, generator, discriminator)
+        check_labels(datamodule, generator, discriminator)
 
     def real_and_condition(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         """The batch's real samples and what G and D are conditioned on (``None``: nothing)."""

@@ -6,8 +6,6 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from lightning_gan.nets.contract import check_channels
-from lightning_gan.nets.labels import check_labels
 from lightning_gan.objectives.adversarial import RealVersusFake
 from lightning_gan.objectives.augment import DiffAugment
 from lightning_gan.objectives.base import Batch, Loop, Scored, Terms
@@ -63,8 +61,7 @@ class PairedTranslation(RealVersusFake):
                 f"module {type(datamodule).__name__} yields unpaired samples (no condition_channels); use paired "
                 "data (e.g. lightning_gan.data.PairedImageDataModule) or lightning_gan.objectives.Synthesis."
             )
-        check_channels(datamodule, generator, discriminator)
-        check_labels(datamodule, generator, discriminator)
+        super().check_data(datamodule, generator, discriminator)
 
     def real_and_condition(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         if "condition" not in batch:

@@ -152,9 +152,8 @@ class DeEmphasised(ReconstructionLoss):
 
     SEGAN's G works on pre-emphasised audio (``y[n] = x[n] - c x[n-1]``), whose spectrum is the heard one times
     ``|1 - c e^{-jw}|``: at c = 0.95 and 16 kHz that is -18 dB at 300 Hz and +3 dB at 4 kHz, so an L1 on G's output
-    counts the low speech bands ~20 dB less than a listener (or PESQ) does. Wrapping it here undoes the tilt. On the
-    SEGAN demo it raised STOI and SI-SDR on the development corpus but not on a held-out one, so the demo does not
-    use it (docs/segan_recipe.md, "Third round").
+    counts the low speech bands ~20 dB less than a listener (or PESQ) does. Wrapping it here undoes the tilt. The
+    SEGAN demo config does not use it: measured in docs/experiments/segan_recipe.md, "Third round".
 
     Args:
         loss: the term to compute on de-emphasised ``fake`` and ``real`` (N x ... x T).

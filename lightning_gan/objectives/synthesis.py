@@ -5,8 +5,6 @@ from typing import Any
 
 from torch import nn
 
-from lightning_gan.nets.contract import check_channels
-from lightning_gan.nets.labels import check_labels
 from lightning_gan.objectives.adversarial import RealVersusFake
 from lightning_gan.objectives.base import Batch, Loop, Scored
 
@@ -27,8 +25,7 @@ class Synthesis(RealVersusFake):
                 f"yields conditions (condition_channels = {condition}); expected unpaired samples, or use "
                 "lightning_gan.objectives.PairedTranslation for paired data."
             )
-        check_channels(datamodule, generator, discriminator)
-        check_labels(datamodule, generator, discriminator)
+        super().check_data(datamodule, generator, discriminator)
 
     def evaluate(self, loop: Loop, batch: Batch, infer: Any, need_output: bool) -> Scored:
         return Scored(None, self.postprocess(batch["real"]))

@@ -13,7 +13,7 @@ from lightning_gan import _compat
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Speed:
     """The loop's speed switches (``model.speed`` in a config).
 

@@ -1,12 +1,13 @@
 """Golden values of every shipped experiment config at tiny size, recorded before the loop/objective refactor.
 
-For each config: the values logged after one training batch, a fingerprint of every model state tensor after it,
-and the same after a short fit (2 batches and one validation batch). The refactor must reproduce them bit for bit
+For each experiment of ``tests/experiments.py`` (its config files and tiny overrides): the values logged after one
+training batch, a fingerprint of every model state tensor after it, and the same after a short fit (2 batches and one
+validation batch). The refactor must reproduce them bit for bit
 on the machine that recorded them; ``tests/test_golden.py`` compares.
 
 Record (only when a behaviour change is intended, and say so in the commit)::
 
-    python -m tests.golden.record            # every config
+    python -m tests.golden.record            # every experiment
     python -m tests.golden.record dcgan_digits
 """
 
@@ -21,11 +22,10 @@ from typing import Any
 import torch
 from lightning.pytorch import Callback
 
-from tests.conftest import CONFIGS
-from tests.test_cli import TINY
+from tests.experiments import EXPERIMENTS as REGISTRY
+from tests.experiments import NAMES as EXPERIMENTS
 
 GOLDEN = Path(__file__).resolve().parent
-EXPERIMENTS = sorted(p.stem for p in CONFIGS.glob("*.yaml"))
 
 
 def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
@@ -59,12 +59,13 @@ class _Capture(Callback):
 
 
 def run(name: str, root: Path) -> dict[str, Any]:
-    """One tiny fit of ``configs/<name>.yaml`` (CPU, one thread): what it logged and its state."""
+    """One tiny fit of experiment ``name``'s config files (``tests/experiments.py``; CPU, one thread): what it logged
+    and its state."""
     from lightning_gan.cli import main
 
     torch.set_num_threads(1)
     args = [
-        "--config", str(CONFIGS / f"{name}.yaml"), *TINY.get(name, []),
+        *REGISTRY[name].config_args(), *REGISTRY[name].tiny,
         "--trainer.default_root_dir", str(root), "--trainer.logger", "false",
         "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
         "--trainer.check_val_every_n_epoch", "1",
