@@ -9,7 +9,7 @@
 #   make test TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
 #   make test TORCH_SPEC="torch==2.13.0" TORCH_INDEX_URL=https://download.pytorch.org/whl/cu130
 # Other variables: PYTHON (the interpreter that creates .venv), VENV, ARGS (extra arguments to the quickstart's
-# `fit`, e.g. ARGS="--trainer.max_epochs 5"), PYTEST_ARGS (e.g. PYTEST_ARGS="-x tests/test_cli.py").
+# `fit`, e.g. ARGS="--trainer.max_epochs 5"), PYTEST_ARGS (e.g. PYTEST_ARGS="-x tests/cli/test_app.py").
 
 SHELL := /bin/bash
 PYTHON ?= python3

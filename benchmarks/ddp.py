@@ -148,7 +148,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "# DDP benchmark: one DDP around the GAN module vs one DDP per network",
         "",
         "Produced by `python -m benchmarks.ddp` (`benchmarks/ddp.py`, see its docstring); both strategies run the",
-        "same CLI, data, seed and update order, and end with bit-identical weights (`tests/test_distributed.py`).",
+        "same CLI, data, seed and update order, and end with bit-identical weights (`tests/training/test_ddp.py`).",
         "",
         f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU only, gloo",
         f"- Versions: Python {platform.python_version()}, torch {torch.__version__}, lightning {lightning.__version__}",

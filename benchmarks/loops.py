@@ -3,7 +3,7 @@
 :class:`Family` is one configuration's networks, loss, optimizers and batch (built from the shipped YAML in
 ``benchmarks/families.py``); :class:`PlainLoop` is ``GAN.training_step`` written as a bare loop, with
 :class:`LoopOptions` switching single ingredients for the ablation; :class:`Run` is the device and precision.
-``tests/test_benchmark_parity.py`` checks that one plain step equals one Lightning step.
+``tests/benchmarks/test_parity.py`` checks that one plain step equals one Lightning step.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ For each configuration (``--only`` picks some; default all) this measures, in on
   update order), written by us in ``benchmarks/reference_pix2pix.py``, with its own networks of the same sizes.
 - They alternate in blocks inside the same ``fit``: ``--warmup`` Lightning batches, ``--warmup`` plain steps (and
   reference steps), then blocks of ``--block`` of each, so a change in machine load hits all of them. Reported: the
-  median over ``--steps`` measured steps each, and same-run ratios. ``tests/test_benchmark_parity.py`` checks that
+  median over ``--steps`` measured steps each, and same-run ratios. ``tests/benchmarks/test_parity.py`` checks that
   the plain loop and ``GAN.training_step`` compute the same step. The families are the shipped configs, built
   through ``lightning_gan.cli.main([...], run=False)``; only the batch size, the bundled data and the smoke-test
   scale are overridden.

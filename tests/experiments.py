@@ -2,7 +2,7 @@
 
 An experiment is one or more ``--config`` files given in order (a later file replaces the keys it names), e.g.
 ``pix2pix_facades`` = ``configs/pix2pix/base.yaml`` + ``configs/pix2pix/facades.yaml``. The tiny overrides make one
-real epoch take seconds on a CPU (same code path, tiny sizes). ``tests/test_cli.py``, ``tests/golden/record.py`` and
+real epoch take seconds on a CPU (same code path, tiny sizes). ``tests/cli/test_app.py``, ``tests/golden/record.py`` and
 ``tests/test_golden.py`` take the experiments from here; ``tests/test_config_overlays.py`` checks that every
 experiment config under ``configs/`` is in it.
 """

@@ -95,7 +95,7 @@ def test_is_local_path(monkeypatch) -> None:
 
 
 def test_ddp_helpers(monkeypatch) -> None:
-    """Without a process group they cannot run here; ``tests/test_distributed.py`` runs them in real DDP."""
+    """Without a process group they cannot run here; ``tests/training/test_ddp.py`` runs them in real DDP."""
     wrap = _compat.ddp_wrapper(DDPStrategy())
     assert wrap.__func__ is DDPStrategy._setup_model  # DDP's own wrapper, not Strategy's no-op default
     monkeypatch.delattr(DDPStrategy, "_setup_model")

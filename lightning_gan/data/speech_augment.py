@@ -15,7 +15,7 @@ Pre-emphasis is linear, so the noise of pre-emphasised windows is the pre-emphas
 either domain. Randomness comes from torch's global generator, which the CLI seeds every epoch
 (:class:`lightning_gan.callbacks.epoch_seeding.EpochSeeding`) and DataLoader workers derive their seeds from, so a
 seeded run draws
-the same windows every time, and a resumed run the same as an uninterrupted one (``tests/test_resume.py``).
+the same windows every time, and a resumed run the same as an uninterrupted one (``tests/training/test_resume.py``).
 Validation and test utterances are never augmented.
 """
 

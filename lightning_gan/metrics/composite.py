@@ -27,7 +27,7 @@ follows exactly:
 
 Cross-checked against the independent Python port ``schmiph2/pysepm`` (commit
 7ef88aff2c56201a2d0470aaeb58e77e47a914d2) and the MATLAB toolkit's own values stored there (``tests/results.mat``);
-the values compared are in docs/experiments/composite_crosscheck.md. ``tests/test_metrics_composite.py`` pins
+the values compared are in docs/experiments/composite_crosscheck.md. ``tests/metrics/test_composite.py`` pins
 pysepm's values on files of the bundled demo corpus.
 """
 

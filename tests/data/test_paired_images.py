@@ -239,7 +239,7 @@ def test_predict_yields_original_sizes_and_names(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     folder = tmp_path / "inputs"
     folder.mkdir()
-    # Grayscale files for a grayscale condition (other channel counts are refused: tests/test_geometry.py).
+    # Grayscale files for a grayscale condition (other channel counts are refused: tests/whole_input/test_geometry.py).
     Image.fromarray(_rgb(rng, 12, 20)).convert("L").save(folder / "wide.png")
     Image.fromarray(_rgb(rng, 9, 7)).convert("L").save(folder / "small.jpg", quality=95)
     (folder / "readme.txt").write_text("not an image")

@@ -8,8 +8,8 @@ import yaml
 
 from examples.relativistic import RelativisticAverage, relativistic_average_losses
 from lightning_gan.cli import main
+from tests.cli.test_app import run_dirs, tiny_args
 from tests.conftest import CONFIGS, ROOT
-from tests.test_cli import run_dirs, tiny_args
 
 
 def test_losses_equal_the_papers_equations_written_with_binary_cross_entropy() -> None:

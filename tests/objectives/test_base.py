@@ -1,5 +1,4 @@
-"""The objective contract as the loop drives it: call order (D first, or G first), objective state in checkpoints,
-and data an objective cannot use stopping at setup."""
+"""The objective contract as the loop drives it: call order (D first, or G first), objective state in checkpoints."""
 
 from pathlib import Path
 from typing import Any
@@ -10,9 +9,9 @@ from lightning.pytorch import Trainer
 from torch import Tensor
 
 from lightning_gan.gan import GAN
-from lightning_gan.objectives import PairedTranslation, Synthesis, Terms
+from lightning_gan.objectives import Synthesis, Terms
 from lightning_gan.objectives.base import Batch, Loop
-from tests.toy import ToyConditionalGenerator, ToyData, ToyDiscriminator, ToyGenerator
+from tests.toy import ToyData, ToyDiscriminator, ToyGenerator
 
 
 def _trainer(tmp_path: Path, **kwargs: Any) -> Trainer:
@@ -88,31 +87,3 @@ def test_objective_state_is_saved_in_checkpoints_and_restored(tmp_path: Path) ->
     restored = GAN(ToyGenerator(), ToyDiscriminator(), Counting())
     restored.load_state_dict(torch.load(tmp_path / "a.ckpt", weights_only=False)["state_dict"])
     assert restored.objective.seen == 32
-
-
-def test_a_paired_objective_on_unpaired_data_stops_at_setup(tmp_path: Path) -> None:
-    model = GAN(ToyGenerator(), ToyDiscriminator(), PairedTranslation())
-    with pytest.raises(ValueError, match=r"PairedTranslation needs paired batches .* ToyData yields unpaired samples"):
-        _trainer(tmp_path, max_steps=1).fit(model, ToyData(conditional=False))
-
-
-def test_synthesis_on_paired_data_stops_at_setup(tmp_path: Path) -> None:
-    model = GAN(ToyConditionalGenerator(), ToyDiscriminator(2), Synthesis())
-    with pytest.raises(ValueError, match=r"Synthesis generates from noise, but the data module ToyData yields"):
-        _trainer(tmp_path, max_steps=1).fit(model, ToyData(conditional=True))
-
-
-def test_paired_translation_adds_the_weighted_reconstruction_term() -> None:
-    """L_G = adversarial + w * L1, one step equal to the formula computed by hand."""
-    torch.manual_seed(0)
-    g, d = ToyConditionalGenerator(), ToyDiscriminator(2)
-    objective = PairedTranslation(reconstruction_weight=7.0)
-    model = GAN(g, d, objective)
-    batch = {"condition": torch.randn(4, 1, 4, 4), "real": torch.randn(4, 1, 4, 4)}
-    fake = g(batch["condition"])
-    loss, logs = objective.generator_loss(model, batch, fake)
-    scores = d(torch.cat([batch["condition"], fake], 1))
-    adversarial = torch.nn.functional.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
-    expected = adversarial + 7.0 * (fake - batch["real"]).abs().mean()
-    torch.testing.assert_close(loss, expected)
-    assert set(logs) == {"train/gen_loss_GAN", "train/gen_loss_L1"}

@@ -10,7 +10,7 @@ import torch
 from lightning_gan.callbacks.epoch_seeding import EpochSeeding, epoch_seed
 from lightning_gan.deploy.api import load_generator
 from lightning_gan.gan import GAN
-from tests.test_export import DCGAN, fit_one_batch
+from tests.deploy.test_export import DCGAN, fit_one_batch
 
 
 def _global_state() -> tuple:

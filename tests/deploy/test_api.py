@@ -17,7 +17,7 @@ from PIL import Image
 from lightning_gan.cli import main as cli_main
 from lightning_gan.data.wav import write_wav
 from lightning_gan.deploy.api import Generator, load_generator
-from tests.test_export import DCGAN, PIX2PIX, SEGAN, fit_one_batch, speech_corpus
+from tests.deploy.test_export import DCGAN, PIX2PIX, SEGAN, fit_one_batch, speech_corpus
 
 RUN = [
     "--trainer.logger", "false", "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",

@@ -130,7 +130,7 @@ def test_signal_during_fit_leaves_a_complete_resumable_checkpoint(tmp_path, sign
 def test_segan_with_window_augment_resumes_bit_for_bit(tmp_path) -> None:
     """The shipped SEGAN demo (random window starts and remixed noise: lightning_gan.data.speech_augment) should
     continue a resumed run exactly as an uninterrupted one: 2 epochs == 1 epoch + resume for 1 more."""
-    from tests.test_cli import SEGAN_SMALL
+    from tests.cli.test_app import SEGAN_SMALL
 
     def segan(root: Path, *extra: str) -> None:
         main([

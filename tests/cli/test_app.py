@@ -14,7 +14,9 @@ from lightning_gan.gan import GAN
 from tests.conftest import CONFIGS, ROOT
 from tests.experiments import EXPERIMENTS as REGISTRY
 from tests.experiments import NAMES as EXPERIMENTS
-from tests.experiments import SEGAN_SMALL as SEGAN_SMALL  # re-exported: tests/test_resume.py imports it from here
+from tests.experiments import (
+    SEGAN_SMALL as SEGAN_SMALL,  # re-exported: tests/training/test_resume.py imports it from here
+)
 
 PIECES = sorted((CONFIGS / "trainer").glob("*.yaml"))
 

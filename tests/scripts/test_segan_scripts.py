@@ -12,7 +12,7 @@ from lightning_gan.callbacks.html_report import log_spectrogram, spectrogram_ima
 from lightning_gan.data.wav import read_wav
 from lightning_gan.deploy.api import load_generator
 from tests.conftest import ROOT
-from tests.test_export import SEGAN, fit_one_batch, speech_corpus
+from tests.deploy.test_export import SEGAN, fit_one_batch, speech_corpus
 
 SCRIPT = ROOT / "scripts" / "maintainer" / "segan_spectrograms.py"
 DEMO = ROOT / "data" / "speech_demo"

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from lightning_gan.data.paired_images import PairedImageDataModule
-from tests.test_scripts_pix2pix import _load
+from tests.scripts.test_pix2pix_scripts import _load
 
 pytest.importorskip("skimage")
 script = _load("datasets/make_edges_dataset")
