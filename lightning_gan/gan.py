@@ -154,7 +154,9 @@ class GAN(LightningModule):
         self.test_metrics = collection.clone(prefix="test/")
         self.val_input_metrics = collection.clone(prefix="val/input_")
         self.test_input_metrics = collection.clone(prefix="test/input_")
+        # The input baseline is scored over one whole validation (and test) epoch per run, then no more.
         self._input_baseline_logged = {"val": False, "test": False}
+        self._input_baseline_scored = {"val": False, "test": False}
         self.sample_quality = sample_quality
         # A plain dict, so the wrappers are not registered as submodules and checkpoints keep the bare networks' keys.
         self.train_wrappers: dict[str, nn.Module] = {}
@@ -329,7 +331,7 @@ class GAN(LightningModule):
         if self.sample_quality is not None:
             self.sample_quality.setup()  # a missing feature-network file stops the run here, before training
         if self.speed.compile and stage == "fit":
-            with_d = not getattr(self.objective, "double_backward_through_discriminator", False)
+            with_d = not self.objective.double_backward_through_discriminator
             compile_networks(self.generator, self.discriminator, compile_discriminator=with_d)
 
     # ------------------------------------------------------------------ evaluation
@@ -361,21 +363,19 @@ class GAN(LightningModule):
                 baseline = getattr(self, f"{stage}_input_metrics")
                 baseline.update(scored.baseline.float(), scored.target.float())
                 self.log_dict(baseline, batch_size=n)
+                self._input_baseline_scored[stage] = True
         shown = scored.condition if scored.condition is not None else scored.output
         return {"condition": shown, "output": scored.output, "target": scored.target}
-
-    def _baseline_scored(self) -> bool:
-        return bool(getattr(self.objective, "log_input_baseline", False))
 
     @override
     def on_validation_epoch_end(self) -> None:
         if not self.trainer.sanity_checking:
-            self._input_baseline_logged["val"] = self._baseline_scored()
+            self._input_baseline_logged["val"] = self._input_baseline_scored["val"]
             self._log_sample_quality("val")
 
     @override
     def on_test_epoch_end(self) -> None:
-        self._input_baseline_logged["test"] = self._baseline_scored()
+        self._input_baseline_logged["test"] = self._input_baseline_scored["test"]
         self._log_sample_quality("test")
 
     def _log_sample_quality(self, stage: str) -> None:

@@ -83,6 +83,12 @@ class Objective(nn.Module, ABC):
         super().__init__()
         self.postprocess = postprocess if postprocess is not None else nn.Identity()
 
+    @property
+    def double_backward_through_discriminator(self) -> bool:
+        """Whether D's loss differentiates D's gradients (a gradient penalty); ``torch.compile`` then leaves D alone,
+        since compiled modules do not support the double backward."""
+        return False
+
     def check_data(self, datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:
         """Fail at setup, naming the key, value and what is expected, when the data cannot feed this objective."""
 
