@@ -4,4 +4,4 @@ One manual-optimization LightningModule (:class:`lightning_gan.gan.GAN`) runs ev
 networks, losses, data and callbacks are swapped by YAML through ``python -m lightning_gan``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lightning_gan.checkpoints.upgrade import old_names
 from lightning_gan.errors import CheckpointError
 
 EXPECTED = "a lightning_gan GAN checkpoint written by `python -m lightning_gan fit`"
@@ -92,6 +93,13 @@ def read_checkpoint(ckpt_path: str | Path) -> dict[str, Any]:
             f"{{class_path, init_args}}, found keys {found[:12]}. It may be the checkpoint of another model family "
             f"or another project's run; expected {EXPECTED}."
         )
+    moved = old_names(hparams)  # type: ignore[arg-type]  # a dict: checked above
+    if moved:
+        raise CheckpointError(
+            f"{path} was written by lightning_gan 0.1, whose hyper-parameters use names that have moved since "
+            f"({', '.join(moved[:3])}); write a copy in the current layout with "
+            f"`python -m lightning_gan.checkpoints.upgrade {path}` and use that"
+        )
     state = checkpoint.get("state_dict", {})
     if not any(key.startswith("generator.") for key in state):
         raise CheckpointError(
@@ -148,11 +156,10 @@ def check_architecture(ckpt_path: str | Path, checkpoint: dict[str, Any], model_
     hparams = checkpoint.get("hyper_parameters", {})
     if model_config is None:
         return
-    differs = [
-        key
-        for key in ("generator", "discriminator")
-        if _class_path(model_config.get(key)) and _class_path(hparams.get(key)) != _class_path(model_config.get(key))
-    ]
+    # By class name: the short (lightning_gan.nets.UnetGenerator) and long (lightning_gan.nets.pix2pix.UnetGenerator)
+    # paths name the same class.
+    wanted = {key: _class_path(model_config.get(key)) for key in ("generator", "discriminator")}
+    differs = [key for key, path in wanted.items() if path and _short(_class_path(hparams.get(key))) != _short(path)]
     if not differs:
         return
     path = Path(ckpt_path).expanduser()
