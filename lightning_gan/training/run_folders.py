@@ -287,7 +287,7 @@ def _resume_loggers(trainer: Trainer, record: dict[str, Any], folder: Path, keep
 
 
 class RunFolder(Callback):
-    """Knows the run folder (:func:`lightning_gan.callbacks.run_directory` asks it) and records the run in every
+    """Knows the run folder (:func:`run_directory` asks it) and records the run in every
     checkpoint, so that ``fit --ckpt_path`` continues it (module docstring).
 
     Args:
