@@ -179,8 +179,8 @@ class GAN(LightningModule):
         """Generate whole outputs with the inference generator (EMA when kept) and the inference strategy."""
         generator = self.inference_generator
         if condition is None:
-            return self.objective.generate(generator, None, batch_size, labels)
-        return self.inference(lambda c: self.objective.generate(generator, c, None, labels), condition)
+            return self.objective.generate(generator, None, batch_size, labels, self.device)
+        return self.inference(lambda c: self.objective.generate(generator, c, None, labels, self.device), condition)
 
     def training_network(self, name: str) -> nn.Module:
         """``"generator"`` or ``"discriminator"`` as training calls it: its DDP wrapper when it has one."""

@@ -41,7 +41,7 @@ from lightning_gan.callbacks.html_report import HtmlReport, ReportFolderError, e
 from lightning_gan.callbacks.prediction_writer import PredictionWriter
 from lightning_gan.callbacks.run_config import RunConfigCallback
 from lightning_gan.callbacks.run_locations import RunLocations
-from lightning_gan.checkpoints import reading as checkpoint_check
+from lightning_gan.checkpoints import reading
 from lightning_gan.checkpoints.atomic import AtomicCheckpointIO
 from lightning_gan.cli import warnings_filter
 from lightning_gan.cli.config_validation import check_config
@@ -50,7 +50,7 @@ from lightning_gan.cli.moved import check_moved
 from lightning_gan.data.predict_folder import report_skipped
 from lightning_gan.errors import ConfigError, run_reporting_errors
 from lightning_gan.gan import GAN
-from lightning_gan.training import run_folders as run_dir
+from lightning_gan.training import run_folders
 
 
 def _wandb_has_credentials() -> bool:
@@ -134,8 +134,8 @@ class GANCLI(_compat.PrivateCLIHooks):
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if ckpt_path and ckpt_path not in _LIGHTNING_CKPT_ALIASES:  # checked before Lightning reads its hparams
-            self._checkpoint = checkpoint_check.read_checkpoint(ckpt_path)
-            checkpoint_check.check_architecture(ckpt_path, self._checkpoint, self.config[subcommand].get("model"))
+            self._checkpoint = reading.read_checkpoint(ckpt_path)
+            reading.check_architecture(ckpt_path, self._checkpoint, self.config[subcommand].get("model"))
 
     @override
     def after_parse_ckpt_path(self) -> None:
@@ -172,7 +172,9 @@ class GANCLI(_compat.PrivateCLIHooks):
         if self.subcommand == "fit":
             config = self.config.fit
             resumed = None if config.get("new_run") else config.get("ckpt_path")
-            self._run_folder = run_dir.assign_run_folder(trainer, trainer.default_root_dir, resumed, self._run_record)
+            self._run_folder = run_folders.assign_run_folder(
+                trainer, trainer.default_root_dir, resumed, self._run_record
+            )
         overrides = self._explicit_optimizer_args()
         if overrides:
             callbacks.append(ExplicitOptimizerArgs(overrides))
@@ -198,9 +200,9 @@ class GANCLI(_compat.PrivateCLIHooks):
     def before_run_subcommand(self, subcommand: str) -> None:
         ckpt_path = self.config[subcommand].get("ckpt_path")
         if self._checkpoint is not None:
-            checkpoint_check.check_weights_fit(ckpt_path, self._checkpoint, self.model)
+            reading.check_weights_fit(ckpt_path, self._checkpoint, self.model)
             if subcommand == "fit" and not self.config.fit.get("new_run"):
-                run_dir.check_resumable(ckpt_path, self._checkpoint)
+                run_folders.check_resumable(ckpt_path, self._checkpoint)
 
     def fit(self, model: GAN, **kwargs: Any) -> None:  # LightningCLI runs `self.fit` when defined
         """``Trainer.fit``; with ``--new_run true`` the checkpoint gives the weights only (a new run, step 0)."""
@@ -210,10 +212,10 @@ class GANCLI(_compat.PrivateCLIHooks):
             rank_zero_info(f"New run from the weights of {kwargs['ckpt_path']} (--new_run): step 0, fresh optimizers")
             kwargs["ckpt_path"] = None
         # Ranks started by the DDP launcher re-run this command line: they take this run's folder, not a new one.
-        inherited = {run_dir.RUN_DIR_VARIABLE: str(self._run_folder)}
+        inherited = {run_folders.RUN_DIR_VARIABLE: str(self._run_folder)}
         wandb = next((lg for lg in self.trainer.loggers if isinstance(lg, WandbLogger)), None)
         if wandb is not None and wandb.version:
-            inherited[run_dir.WANDB_ID_VARIABLE] = str(wandb.version)
+            inherited[run_folders.WANDB_ID_VARIABLE] = str(wandb.version)
         previous = {k: os.environ.get(k) for k in inherited}
         os.environ.update(inherited)
         try:
@@ -266,7 +268,7 @@ class GANCLI(_compat.PrivateCLIHooks):
                 )
             data_args["skip_bad_inputs"] = True
         if subcommand == "fit":
-            self._run_record = run_dir.prepare_fit_config(
+            self._run_record = run_folders.prepare_fit_config(
                 config, config.get("ckpt_path"), self._checkpoint, bool(config.get("new_run"))
             )
         callbacks = config.get("trainer", {}).get("callbacks")

@@ -112,9 +112,13 @@ class RealVersusFake(Objective):
         return Terms(g_adversarial, {"train/gen_loss_GAN": g_adversarial.detach()})
 
     def generate(
-        self, generator: nn.Module, condition: Tensor | None, batch_size: int | None, labels: Tensor | None
+        self,
+        generator: nn.Module,
+        condition: Tensor | None,
+        batch_size: int | None,
+        labels: Tensor | None,
+        device: torch.device,
     ) -> Tensor:
-        device = next(generator.parameters()).device if condition is None else condition.device
         return run_generator(generator, generator, condition, batch_size, labels, device)
 
 

@@ -109,9 +109,15 @@ class Objective(nn.Module, ABC):
 
     @abstractmethod
     def generate(
-        self, generator: nn.Module, condition: Tensor | None, batch_size: int | None, labels: Tensor | None
+        self,
+        generator: nn.Module,
+        condition: Tensor | None,
+        batch_size: int | None,
+        labels: Tensor | None,
+        device: torch.device,
     ) -> Tensor:
-        """Outside training: G's outputs for a condition batch, or ``batch_size`` samples; not post-processed."""
+        """Outside training: G's outputs for a condition batch, or ``batch_size`` samples (noise drawn on
+        ``device``); not post-processed."""
 
     @abstractmethod
     def evaluate(self, loop: Loop, batch: Batch, infer: Any, need_output: bool) -> Scored:
