@@ -100,6 +100,22 @@ def set_logger_version(logger: Any, version: int | str) -> None:
     logger._version = version
 
 
+def request_graceful_stop(trainer: Trainer) -> None:
+    """Ask the fit loop to stop at its next SIGTERM check, exactly as Lightning's own SIGTERM handler does.
+
+    Lightning checks the flag after each training batch (after its counters and logs) and after each epoch, and
+    then raises ``SIGTERMException``, so the exception checkpoint holds a whole number of batches.
+    """
+    _require(_require(trainer, "_signal_connector"), "received_sigterm")
+    trainer._signal_connector.received_sigterm = True
+
+
+def validation_due_after_batch(trainer: Trainer) -> bool:
+    """Whether the fit loop validates right after the training batch that just ended (Lightning's own rule)."""
+    loop = trainer.fit_loop.epoch_loop
+    return bool(_require(loop, "_should_check_val_fx")(_require(trainer.fit_loop, "_data_fetcher")))
+
+
 def is_local_path(path: Any) -> bool:
     """Whether ``path`` is on the local filesystem (not an ``s3://``, ``gs://``, ... URL)."""
     return bool(_require(cloud_io, "_is_local_file_protocol")(path))

@@ -48,6 +48,10 @@ class ConfigError(LightningGanError, ValueError):
     """A configuration value out of range; the message names the key, the value and what was expected."""
 
 
+class NotWritableError(LightningGanError, OSError):
+    """A folder the run writes to refused a write (permissions, a read-only file system); the message names it."""
+
+
 def _raised_in_package(err: BaseException) -> bool:
     tb = err.__traceback__
     last = None
@@ -124,6 +128,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "LightningGanError",
+    "NotWritableError",
     "message",
     "run_reporting_errors",
     "user_error",

@@ -46,3 +46,45 @@ class SignalAt(Callback):
         if trainer.current_epoch == self.epoch and batch_idx == self.batch:
             print(f"signalling at global step {trainer.global_step}", flush=True)
             os.kill(os.getpid(), self.signum)
+
+
+class InterruptAt(Callback):
+    """Sends ``signum`` to this process at one named moment of training batch ``batch`` of epoch ``epoch``:
+
+    - ``"between_d_and_g"``: after D's optimizer step, before G's (the generator's ``on_before_optimizer_step``);
+    - ``"batch_end"``: after the batch (``on_train_batch_end``);
+    - ``"before_validation"``: after the epoch's last batch, before its validation (``on_validation_start``;
+      ``batch`` is ignored);
+    - ``"mid_validation"``: after the first validation batch (``batch`` is ignored).
+
+    The moments a signal from outside can hit at random, made repeatable.
+    """
+
+    def __init__(self, signum: int, where: str, epoch: int, batch: int = 0) -> None:
+        self.signum, self.where, self.epoch, self.batch = signum, where, epoch, batch
+        self._sent = False
+
+    def _send(self, trainer) -> None:
+        if not self._sent and not trainer.sanity_checking:
+            self._sent = True
+            print(f"interrupting ({self.where}) at global step {trainer.global_step}", flush=True)
+            os.kill(os.getpid(), self.signum)
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        generator_step = optimizer is trainer.optimizers[0]
+        batch_idx = trainer.fit_loop.epoch_loop.batch_idx
+        here = trainer.current_epoch == self.epoch and batch_idx == self.batch
+        if self.where == "between_d_and_g" and generator_step and here:
+            self._send(trainer)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self.where == "batch_end" and trainer.current_epoch == self.epoch and batch_idx == self.batch:
+            self._send(trainer)
+
+    def on_validation_start(self, trainer, pl_module) -> None:
+        if self.where == "before_validation" and trainer.current_epoch == self.epoch:
+            self._send(trainer)
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+        if self.where == "mid_validation" and trainer.current_epoch == self.epoch and batch_idx == 0:
+            self._send(trainer)

@@ -13,19 +13,28 @@ summary.
 
 The report is built in a hidden sibling folder and moved into place when complete, so a failed run leaves the last
 report as it was; an earlier ``report/`` is kept, renamed after the time it was written.
+
+Only a report is ever moved aside: a report folder carries the marker file ``.lightning_gan_report`` (reports of
+earlier versions, without it, are recognised by their exact contents: ``index.html``, ``metrics.json`` of a report,
+``metrics.csv``, ``images/``, ``audio/``). Any other existing folder named by ``--report.folder`` that is not empty
+(a project folder, ``.``, a predict folder) is refused before anything is evaluated, and so is a file: the folder is
+the user's, and renaming it to ``<folder>-<time>`` would break every path that points into it.
 """
 
+import contextlib
 import csv
 import html
 import json
 import math
+import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import soundfile
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import WandbLogger
@@ -33,15 +42,23 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from PIL import Image
 from torch import Tensor
 
+from lightning_gan.callbacks.prediction_writer import PredictionWriter
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import write_wav
+from lightning_gan.errors import ConfigError
+from lightning_gan.training.output_paths import check_apart, relation
 from lightning_gan.training.run_folders import run_directory
 
 PARTS = ("input", "output", "target")
+MARKER = ".lightning_gan_report"
+"""The file every report folder carries: only a folder holding it (or a report of an earlier version, recognised by
+its contents) is ever moved aside for a new report."""
+_REPORT_ENTRIES = frozenset({"index.html", "metrics.json", "metrics.csv", "images", "audio", MARKER})
 
 
-class ReportFolderError(OSError):
-    """The report folder cannot be written; raised before any item is evaluated."""
+class ReportFolderError(ConfigError, OSError):
+    """The report folder cannot be written, or is a folder of the user's that the report would replace; raised
+    before any item is evaluated (or, for such a folder that appeared during the run, instead of publishing)."""
 
 
 class HtmlReport(Callback):
@@ -96,7 +113,13 @@ class HtmlReport(Callback):
         self._stage = str(getattr(stage, "value", stage))  # TrainerFn is a str Enum: "test" or "predict"
         self._rows = []
         self._rate = self.sample_rate or int(getattr(trainer.datamodule, "sample_rate", 0) or 16000)  # type: ignore[attr-defined]
-        self._final = self.folder if self.folder is not None else run_directory(trainer) / "report"
+        folder = self.folder if self.folder is not None else run_directory(trainer) / "report"
+        self._final = Path(os.path.abspath(folder.expanduser()))  # `.` has no name to build a sibling from
+        self._partial = None  # none of this run's yet: a refusal below leaves nothing to clean up
+        if trainer.is_global_zero:
+            check_report_folder(self._final)
+            if self._stage == "predict":
+                _check_apart_from_predict(self._final, trainer)
         self._partial = self._final.with_name(f".{self._final.name}.partial")
         if trainer.is_global_zero:
             _prepare(self._final, self._partial)
@@ -191,18 +214,20 @@ class HtmlReport(Callback):
         stem = f"{index:05d}"
         media: dict[str, dict[str, str]] = {}
         if item["output"].dim() == 4:
-            for part, x in item.items():
-                relative = f"images/{stem}_{part}.png"
-                save_image(x[0].cpu(), self._partial / relative)
-                media[part] = {"image": relative}
+            with _writing(self._partial):
+                for part, x in item.items():
+                    relative = f"images/{stem}_{part}.png"
+                    save_image(x[0].cpu(), self._partial / relative)
+                    media[part] = {"image": relative}
             return media
         waves = {part: x.flatten().cpu() for part, x in item.items()}
         pictures = comparable_spectrograms(waves)  # one dB scale per item: the three are comparable
-        for part, wave in waves.items():
-            audio, image = f"audio/{stem}_{part}.wav", f"images/{stem}_{part}_spectrogram.png"
-            write_wav(self._partial / audio, wave, self._rate)
-            pictures[part].save(_parent(self._partial / image))
-            media[part] = {"audio": audio, "image": image}
+        with _writing(self._partial):
+            for part, wave in waves.items():
+                audio, image = f"audio/{stem}_{part}.wav", f"images/{stem}_{part}_spectrogram.png"
+                write_wav(self._partial / audio, wave, self._rate)
+                pictures[part].save(_parent(self._partial / image))
+                media[part] = {"audio": audio, "image": image}
         return media
 
     # ------------------------------------------------------------------ writing
@@ -223,9 +248,12 @@ class HtmlReport(Callback):
             "media_note": _media_note(len(rows), self.max_media),
         }
         data = {**context, "summary": summary, "columns": columns, "rows": [_public(r) for r in rows]}
-        (self._partial / "metrics.json").write_text(json.dumps(data, indent=1, allow_nan=True))
-        _write_csv(self._partial / "metrics.csv", rows, columns)
-        (self._partial / "index.html").write_text(render(title, context, summary, rows, columns))
+        with _writing(self._partial):
+            (self._partial / "metrics.json").write_text(json.dumps(data, indent=1, allow_nan=True))
+            _write_csv(self._partial / "metrics.csv", rows, columns)
+            (self._partial / "index.html").write_text(render(title, context, summary, rows, columns))
+            marker = {"written_by": "lightning_gan.callbacks.html_report", "stage": self._stage, **context}
+            (self._partial / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
         kept = _publish(self._partial, self._final)
         note = f" (the earlier report is kept in {kept})" if kept else ""
         rank_zero_info(f"Wrote the report: {self._final / 'index.html'}{note}")
@@ -248,6 +276,98 @@ def expand_report_flag(argv: list[str]) -> list[str]:
     return out
 
 
+def is_report(folder: Path) -> bool:
+    """Whether ``folder`` is a report this module wrote: it holds :data:`MARKER`, or (a report of a version before
+    the marker) exactly a report's entries, with ``index.html`` and a ``metrics.json`` of a report among them."""
+    if (folder / MARKER).is_file():
+        return True
+    try:
+        names = {p.name for p in folder.iterdir()}
+        data = json.loads((folder / "metrics.json").read_text()) if "metrics.json" in names else None
+    except (OSError, ValueError):
+        return False
+    return (
+        names <= _REPORT_ENTRIES
+        and "index.html" in names
+        and isinstance(data, dict)
+        and {"stage", "summary", "rows"} <= set(data)
+    )
+
+
+def check_report_folder(final: Path, outcome: str = "Nothing was evaluated") -> None:
+    """Refuse a report folder that is not the report's to replace (module docstring): an existing file, the
+    current folder or one holding it, a folder that is not empty and not a report.
+
+    Raises:
+        ReportFolderError: naming the folder, what is in it and what to do.
+    """
+    what = "--report.folder"
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        kind = "a symbolic link" if final.is_symlink() else "a file"
+        if not (final.is_symlink() and final.is_dir() and is_report(final)):
+            raise ReportFolderError(
+                f"{what} {final} is {kind}, not a report folder: the report never replaces it. Choose a new or empty "
+                f"folder, e.g. {what} {final.with_name(final.name + '_report')}. {outcome}"
+            )
+    if Path.cwd().resolve().is_relative_to(final.resolve()):
+        raise ReportFolderError(
+            f"{what} {final} is the current folder or holds it: the report would replace the folder it runs in. "
+            f"Choose a new folder, e.g. {what} {Path.cwd() / 'report'}. {outcome}"
+        )
+    if not final.is_dir() or is_report(final):
+        return
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in final.iterdir())
+    if entries:
+        shown = ", ".join(entries[:5]) + (f" ... ({len(entries) - 5} more)" if len(entries) > 5 else "")
+        raise ReportFolderError(
+            f"{what} {final} is an existing folder that is not a lightning_gan report (it holds {shown}): the report "
+            f"never moves or replaces a folder it did not write. Choose a new or empty folder, e.g. {what} "
+            f"{final / 'report'}. {outcome}"
+        )
+
+
+def _check_apart_from_predict(final: Path, trainer: Trainer) -> None:
+    """``predict --report``: the report folder is apart from the input folder (as the predictions are) and neither
+    is nor holds the predictions folder, which the report would otherwise replace when it is published.
+
+    Raises:
+        ReportFolderError: naming both folders and their options.
+    """
+    source = getattr(trainer.datamodule, "predict_dir", None)  # type: ignore[attr-defined]
+    if source is not None:
+        try:
+            check_apart(final, "--report.folder", source, "--data.init_args.predict_dir", "report")
+        except ConfigError as err:
+            raise ReportFolderError(str(err)) from None
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]
+        if not isinstance(callback, PredictionWriter):
+            continue
+        out = callback.output_dir or Path(trainer.default_root_dir) / "predictions"
+        found = relation(final, out)
+        if found in ("the same folder as", "around"):
+            where = "is" if found == "the same folder as" else "contains"
+            raise ReportFolderError(
+                f"--report.folder {final} {where} the predictions folder --prediction_writer.output_dir {out}: the "
+                f"report would replace the predictions. Choose a folder apart from it, e.g. --report.folder "
+                f"{Path(os.path.abspath(out)).parent / (Path(os.path.abspath(out)).name + '_report')}. Nothing was "
+                "evaluated"
+            )
+
+
+@contextlib.contextmanager
+def _writing(partial: Path) -> Iterator[None]:
+    """Turn a failed write of the report (a full disk) into one message; the partial folder is then removed."""
+    try:
+        yield
+    except (OSError, soundfile.SoundFileError) as err:
+        reason = os.strerror(err.errno) if isinstance(err, OSError) and err.errno else str(err).strip()
+        raise ReportFolderError(
+            f"Cannot write the HTML report into {partial}: {reason or type(err).__name__}. The earlier report is "
+            "unchanged; free some space, choose another `--report.folder DIR` or turn the report off with "
+            "`--report.enabled false`"
+        ) from err
+
+
 def _prepare(final: Path, partial: Path) -> None:
     """Fail early, before any item is evaluated, when the report cannot be written; start an empty partial folder."""
     try:
@@ -265,9 +385,13 @@ def _prepare(final: Path, partial: Path) -> None:
 
 
 def _publish(partial: Path, final: Path) -> Path | None:
-    """Move the complete report into place; an earlier one is renamed after its write time, not overwritten."""
+    """Move the complete report into place; an earlier one is renamed after its write time, not overwritten.
+    Checked again here: a folder that appeared meanwhile (a predict writing into it) is refused, not moved."""
     kept = None
-    if final.exists():
+    check_report_folder(final, "The new report was not written")
+    if final.is_dir() and not final.is_symlink() and not any(final.iterdir()):
+        final.rmdir()  # an empty folder: nothing to keep
+    elif final.exists() or final.is_symlink():
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(final.stat().st_mtime))
         kept = final.with_name(f"{final.name}-{stamp}")
         n = 1
@@ -500,10 +624,13 @@ def _log_wandb_table(
 
 
 __all__ = [
+    "MARKER",
     "HtmlReport",
     "ReportFolderError",
+    "check_report_folder",
     "comparable_spectrograms",
     "expand_report_flag",
+    "is_report",
     "log_spectrogram",
     "render",
     "spectrogram_image",

@@ -1,5 +1,12 @@
-"""``predict`` writes one output file per input, with the input's file name."""
+"""``predict`` writes one output file per input, with the input's file name, never over what the user owns.
 
+The output folder is checked before anything is predicted: it must be apart from the input folder (not the same
+folder, not inside it, not around it; symbolic links resolved), or predict would replace its own inputs. Each file is
+written whole or not at all, never through a symbolic link out of the output folder
+(:mod:`lightning_gan.training.output_paths`).
+"""
+
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +19,11 @@ from typing_extensions import override
 from lightning_gan.callbacks.sample_logger import make_grid
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import resample, write_wav
+from lightning_gan.errors import ConfigError
+from lightning_gan.training.output_paths import check_apart, target_inside, write_atomically
+
+OUTPUT_KEY = "--prediction_writer.output_dir"
+INPUT_KEY = "--data.init_args.predict_dir"
 
 
 class PredictionWriter(BasePredictionWriter):
@@ -27,6 +39,12 @@ class PredictionWriter(BasePredictionWriter):
 
     Class-conditional predictions (batch key ``label``) also get one grid per class, ``class_<k>.png``, written
     when ``predict`` ends.
+
+    What the user owns is never overwritten: an output folder that is the data module's ``predict_dir``, is inside
+    it or contains it is refused at ``setup``, before anything is predicted; a folder on the way that is a symbolic
+    link out of the output folder is refused, naming it; a symbolic link in an output file's place is replaced by
+    the file (the link's target is left alone); each file is written to a temporary name beside it and renamed into
+    place, so a full disk leaves no empty or truncated file and stops with one message naming the file.
 
     Args:
         output_dir: the folder to write into (created if missing); ``None``: ``<default_root_dir>/predictions``.
@@ -50,6 +68,15 @@ class PredictionWriter(BasePredictionWriter):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if self.output_dir is None:
             self.output_dir = Path(trainer.default_root_dir) / "predictions"
+        if stage != "predict":
+            return
+        if self.output_dir.exists() and not self.output_dir.is_dir():
+            raise ConfigError(
+                f"{OUTPUT_KEY} {self.output_dir} is a file, not a folder: give the folder to write the predictions into"
+            )
+        source = getattr(trainer.datamodule, "predict_dir", None)  # type: ignore[attr-defined]
+        if source is not None:
+            check_apart(self.output_dir, OUTPUT_KEY, source, INPUT_KEY)
 
     @override
     def write_on_batch_end(
@@ -65,10 +92,11 @@ class PredictionWriter(BasePredictionWriter):
         output = prediction["output"].detach().float().cpu()
         names = prediction.get("name") or [f"{batch_idx:05d}_{i:03d}.png" for i in range(len(output))]
         labels = prediction.get("label")
+        assert self.output_dir is not None  # set in setup
         for i, name in enumerate(names):
-            path = self.output_dir / name
+            path = target_inside(self.output_dir, name, OUTPUT_KEY)
             if output.dim() == 4:
-                save_image(output[i], path)
+                write_atomically(path, partial(save_image, output[i]), OUTPUT_KEY)
                 if labels is not None:
                     self._by_class.setdefault(int(labels[i]), []).append(output[i])
                 continue
@@ -81,7 +109,7 @@ class PredictionWriter(BasePredictionWriter):
                 wave = resample(wave, self.sample_rate, rate)
                 if "frames" in prediction:  # resampling rounds lengths up: trim to the file's own frame count
                     wave = wave[: int(prediction["frames"][i])]
-            write_wav(path.with_suffix(".wav"), wave, rate)
+            write_atomically(path.with_suffix(".wav"), partial(write_wav, wave=wave, sample_rate=rate), OUTPUT_KEY)
 
     @override
     def on_predict_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
@@ -89,5 +117,6 @@ class PredictionWriter(BasePredictionWriter):
         assert folder is not None  # set in setup
         for label, images in sorted(self._by_class.items()):
             grid = make_grid(torch.stack(images), nrow=int(len(images) ** 0.5 + 0.999))
-            save_image(grid, folder / f"class_{label}.png")
+            path = target_inside(folder, f"class_{label}.png", OUTPUT_KEY)
+            write_atomically(path, partial(save_image, grid), OUTPUT_KEY)
         self._by_class = {}

@@ -1,6 +1,13 @@
 """One checker for every checkpoint a user hands us: ``fit``/``validate``/``test``/``predict --ckpt_path``, ``export``
 and :func:`lightning_gan.deploy.api.load_generator`.
 
+What is guaranteed: the file is unpickled with ``torch.load(weights_only=True)`` (tensors and plain values, no pickled
+objects), and before anything is built from it every class, callable and config file its hyper-parameters name is
+checked against an allow-list of trusted modules (:mod:`lightning_gan.checkpoints.trust`), so loading it imports and
+builds only classes of this package, torch optimizers, schedulers and ``torch.nn``, torchmetrics, Lightning's
+callbacks and loggers, and the modules the user trusts (``LIGHTNING_GAN_TRUSTED_MODULES``). Those classes are
+built with the checkpoint's arguments.
+
 Each failure names the file, says what it is instead of a lightning_gan GAN checkpoint, and how to proceed:
 
 - missing, a folder, or empty (0 bytes);
@@ -8,6 +15,8 @@ Each failure names the file, says what it is instead of a lightning_gan GAN chec
   ``torch.save`` file at all;
 - a torch file that is not a Lightning checkpoint, or a Lightning checkpoint of another model (no
   ``hyper_parameters.generator`` ``class_path``, no ``generator.*`` weights);
+- a checkpoint that names something outside the trusted modules (``os.system`` as an optimizer), a ``${...}``
+  interpolation or a config file, naming the key and the value (:func:`lightning_gan.checkpoints.trust.check_trusted`);
 - a lightning_gan checkpoint of another architecture than the config asks for: :func:`check_architecture` compares
   the generator and discriminator classes before the CLI lets the checkpoint's hyper-parameters replace the
   config's, and :func:`check_weights_fit` compares every tensor's shape with the model the config built (e.g. a
@@ -18,12 +27,14 @@ Each failure names the file, says what it is instead of a lightning_gan GAN chec
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from lightning_gan.checkpoints.trust import check_trusted
 from lightning_gan.checkpoints.upgrade import old_names
 from lightning_gan.errors import CheckpointError
 
@@ -36,17 +47,27 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
     """``--ckpt_path`` names no file."""
 
 
-def read_checkpoint(ckpt_path: str | Path) -> dict[str, Any]:
+def read_checkpoint(ckpt_path: str | Path, trusted_modules: str | Iterable[str] | None = None) -> dict[str, Any]:
     """Read and check a lightning_gan GAN checkpoint without building the model.
 
     The file is memory-mapped (cheap even for the paper models' checkpoints with their optimizer states) and
     unpickled with ``weights_only=True``; CLI checkpoints hold nothing else (their hyper-parameters are
-    ``class_path``/``init_args`` dicts).
+    ``class_path``/``init_args`` dicts). Every path that rebuilds a model from a checkpoint calls this first (the
+    CLI's ``--ckpt_path``, ``export``, :func:`lightning_gan.deploy.load_gan`), so this is where the allow-list is
+    checked: what the hyper-parameters name must be a class of a trusted module
+    (:func:`lightning_gan.checkpoints.trust.check_trusted`); nothing they name is imported before that.
+
+    Args:
+        ckpt_path: the checkpoint file.
+        trusted_modules: module prefixes (comma-separated, or a list) or exact class paths to trust beyond the
+            defaults and ``$LIGHTNING_GAN_TRUSTED_MODULES``, e.g. ``"examples.relativistic"``.
 
     Raises:
         CheckpointNotFoundError: ``ckpt_path`` does not exist or is not a file (also a ``FileNotFoundError``).
         CheckpointError: the file is empty, truncated, not a PyTorch checkpoint, holds Python objects beyond tensors
-            and plain values, or is the checkpoint of another model (also a ``ValueError``).
+            and plain values, names something outside the trusted modules, or is the checkpoint of another model
+            (also a ``ValueError``).
+        ConfigError: a malformed ``trusted_modules`` or ``$LIGHTNING_GAN_TRUSTED_MODULES`` entry.
     """
     path = Path(ckpt_path).expanduser()
     if not path.is_file():
@@ -93,6 +114,7 @@ def read_checkpoint(ckpt_path: str | Path) -> dict[str, Any]:
             f"{{class_path, init_args}}, found keys {found[:12]}. It may be the checkpoint of another model family "
             f"or another project's run; expected {EXPECTED}."
         )
+    check_trusted(checkpoint, path, trusted_modules)  # before anything named in it is imported or built
     moved = old_names(hparams)  # type: ignore[arg-type]  # a dict: checked above
     if moved:
         raise CheckpointError(

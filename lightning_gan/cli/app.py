@@ -11,21 +11,29 @@ with these changes to its defaults:
 - ``--ckpt_path`` restores the checkpoint's model hyperparameters over the config files (so the architecture matches
   the weights), but model values given explicitly on the command line win over the checkpoint's (Lightning alone
   silently replaces them; Lightning-AI/pytorch-lightning PR #21455).
+- ``--trainer.devices N`` (N > 1) or ``--trainer.num_nodes N`` with the default ``strategy: auto`` trains with
+  ``ddp_separate`` instead of Lightning's ``ddp``, which cannot train a GAN
+  (:func:`lightning_gan.training.ddp.gan_strategy`).
+- A broken ``--config`` file, a circular ``${...}``, a ``default_root_dir`` that is a file or read-only, and a run
+  folder that turns read-only during training each stop with one message naming the file, key or folder.
 - Every run gets :class:`~lightning_gan.callbacks.epoch_seeding.EpochSeeding` (per-epoch seeding from (seed, rank,
 epoch), exact
   resume) and, for local paths, :class:`~lightning_gan.checkpoints.atomic.AtomicCheckpointIO`.
 """
 
+import errno
 import netrc
 import os
+import re
 import signal
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 from jsonargparse import set_parsing_settings
 from lightning.pytorch import LightningDataModule, Trainer
-from lightning.pytorch.cli import LightningArgumentParser
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
@@ -33,22 +41,23 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import OmegaConf
 from typing_extensions import override
 
-import lightning_gan.training.ddp  # noqa: F401  (registers the `ddp_separate` strategy name)
+import lightning_gan.training.ddp  # registers the `ddp_separate` strategy name
 from lightning_gan import _compat
 from lightning_gan.callbacks.epoch_seeding import EpochSeeding
 from lightning_gan.callbacks.explicit_optimizer_args import ExplicitOptimizerArgs
+from lightning_gan.callbacks.graceful_stop import GracefulStop, stopping_signal
 from lightning_gan.callbacks.html_report import HtmlReport, ReportFolderError, expand_report_flag
 from lightning_gan.callbacks.prediction_writer import PredictionWriter
 from lightning_gan.callbacks.run_config import RunConfigCallback
 from lightning_gan.callbacks.run_locations import RunLocations
-from lightning_gan.checkpoints import reading
+from lightning_gan.checkpoints import reading, trust
 from lightning_gan.checkpoints.atomic import AtomicCheckpointIO
 from lightning_gan.cli import warnings_filter
-from lightning_gan.cli.config_validation import check_config
+from lightning_gan.cli.config_validation import check_config, check_root_dir, interpolation_error, yaml_syntax_error
 from lightning_gan.cli.help import DESCRIPTION, add_subcommands
 from lightning_gan.cli.moved import check_moved
 from lightning_gan.data.predict_folder import report_skipped
-from lightning_gan.errors import ConfigError, run_reporting_errors
+from lightning_gan.errors import ConfigError, LightningGanError, NotWritableError, run_reporting_errors
 from lightning_gan.gan import GAN
 from lightning_gan.training import run_folders
 
@@ -105,6 +114,15 @@ class GANCLI(_compat.PrivateCLIHooks):
 
     @override
     def add_subcommand_arguments(self, parser: LightningArgumentParser, subcommand: str) -> None:
+        parser.add_argument(
+            "--trusted_modules",
+            type=str | None,
+            default=None,
+            help="Comma-separated module prefixes whose classes a --ckpt_path checkpoint may name, beyond "
+            "lightning_gan, torch.optim, torch.nn, torchmetrics, Lightning's callbacks and loggers, "
+            "$LIGHTNING_GAN_TRUSTED_MODULES and the classes this config names (docs/security.md). Trust only files "
+            "you trust.",
+        )
         if subcommand == "fit":
             parser.add_argument(
                 "--new_run",
@@ -130,12 +148,33 @@ class GANCLI(_compat.PrivateCLIHooks):
             )
 
     @override
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        """Lightning's parsing; a broken ``--config`` file or ``${...}`` becomes one message naming it.
+
+        jsonargparse reports a YAML syntax error "in <unicode string>" (not the file) and lets omegaconf's
+        interpolation errors through as tracebacks; the config files are looked at only once parsing failed.
+        """
+        try:
+            super().parse_arguments(parser, args)
+        except Exception as err:
+            named = yaml_syntax_error(self._raw_args) or interpolation_error(err, self._raw_args)
+            if named is None:
+                raise
+            raise named from err
+
+    @override
     def before_parse_ckpt_path(self) -> None:
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if ckpt_path and ckpt_path not in _LIGHTNING_CKPT_ALIASES:  # checked before Lightning reads its hparams
-            self._checkpoint = reading.read_checkpoint(ckpt_path)
-            reading.check_architecture(ckpt_path, self._checkpoint, self.config[subcommand].get("model"))
+        # Checked before Lightning reads its hparams; an alias names a file too when one of that name exists.
+        if ckpt_path and (ckpt_path not in _LIGHTNING_CKPT_ALIASES or Path(ckpt_path).is_file()):
+            config = self.config[subcommand]
+            trusted = (  # a config is code (docs/security.md): the classes it names would be built anyway
+                *trust.config_class_paths(config),
+                *trust.split_entries(config.get("trusted_modules"), "--trusted_modules"),
+            )
+            self._checkpoint = reading.read_checkpoint(ckpt_path, trusted)
+            reading.check_architecture(ckpt_path, self._checkpoint, config.get("model"))
 
     @override
     def after_parse_ckpt_path(self) -> None:
@@ -167,6 +206,8 @@ class GANCLI(_compat.PrivateCLIHooks):
         callbacks = trainer.callbacks  # type: ignore[attr-defined]  # set by Lightning's callback connector
         if not any(isinstance(c, EpochSeeding) for c in callbacks):
             callbacks.append(EpochSeeding())
+        if self.subcommand == "fit" and not any(isinstance(c, GracefulStop) for c in callbacks):
+            callbacks.append(GracefulStop())
         if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # the default: make its local writes atomic
             trainer.strategy.checkpoint_io = AtomicCheckpointIO()
         if self.subcommand == "fit":
@@ -253,6 +294,10 @@ class GANCLI(_compat.PrivateCLIHooks):
         subcommand = self.config.get("subcommand")
         config = self.config.get(subcommand or "", self.config)
         check_config(config)
+        trainer_config = config.get("trainer")
+        if subcommand and trainer_config is not None:
+            check_root_dir(trainer_config, writes=subcommand == "fit")
+            self._choose_strategy(trainer_config)
         evaluates = subcommand in ("validate", "test", "predict")
         if evaluates and not config.get("ckpt_path") and not config.get("untrained"):
             raise ConfigError(
@@ -285,6 +330,21 @@ class GANCLI(_compat.PrivateCLIHooks):
                 "upload later with `wandb sync <save_dir>/wandb/offline-run-*`."
             )
 
+    @staticmethod
+    def _choose_strategy(trainer_config: Any) -> None:
+        """``strategy: auto`` with several processes: ``ddp_separate`` (said once); a DDP that cannot train: refused."""
+        chosen = lightning_gan.training.ddp.gan_strategy(trainer_config)
+        if chosen is None:
+            return
+        trainer_config.strategy = chosen
+        nodes = trainer_config.get("num_nodes") or 1
+        rank_zero_info(
+            f"trainer.devices = {trainer_config.get('devices')}"
+            + (f", trainer.num_nodes = {nodes}" if nodes != 1 else "")
+            + f": training with strategy {chosen} (G and D in separate DistributedDataParallel wrappers; Lightning's "
+            "default `ddp` cannot train a GAN, docs/training.md)"
+        )
+
 
 _LIGHTNING_CKPT_ALIASES = ("last", "best", "hpc", "registry")  # ckpt_path values Lightning resolves itself
 
@@ -302,6 +362,77 @@ def _explicit_model_args(args: list[str]) -> list[str]:
                 i += 1
         i += 1
     return out
+
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.\d+\.[^.]+\.tmp")  # AtomicCheckpointIO's `.<name>.<pid>.<random>.tmp`
+
+
+def _refused_write(err: BaseException) -> bool:
+    """Whether ``err`` is a write that the file system refused, not a read: EACCES alone does not say which."""
+    if not isinstance(err, OSError) or not err.filename:
+        return False
+    if err.errno == errno.EROFS:
+        return True
+    if err.errno not in (errno.EACCES, errno.EPERM):
+        return False
+    path = Path(os.fsdecode(err.filename))
+    try:
+        exists = path.exists()
+    except OSError:
+        return False  # a folder that cannot even be searched: reading fails as much as writing
+    return not exists or (os.access(path, os.R_OK) and not os.access(path, os.W_OK))  # creating, or a read-only file
+
+
+def _latest_checkpoint(folder: Path) -> Path | None:
+    """The newest checkpoint in ``folder`` or in the ``checkpoints`` folder of ``folder`` or a folder above it."""
+    for candidate in [folder, *(f / "checkpoints" for f in [folder, *list(folder.parents)[:2]])]:
+        try:
+            found = [p for p in candidate.glob("*.ckpt") if not p.name.startswith(".") and p.is_file()]
+        except OSError:
+            continue
+        if found:
+            return max(found, key=lambda p: p.stat().st_mtime)
+    return None
+
+
+def _not_writable(err: BaseException, fitting: bool) -> NotWritableError | None:
+    """A refused write in ``err``'s chain (permissions, a read-only file system) as one message, or ``None``.
+
+    The run folder can turn read-only while a run trains (a quota, a remount, a changed permission); the first write
+    after that, usually a checkpoint, fails deep in Lightning. The message names the folder and the OSError and, in
+    ``fit``, the newest checkpoint: :class:`~lightning_gan.checkpoints.atomic.AtomicCheckpointIO` replaces a
+    checkpoint only by a complete file, so that one is intact and the run can resume from it.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, LightningGanError):
+            return None  # its message was written for the user already
+        if _refused_write(current):
+            break
+        current = current.__cause__ or current.__context__
+    if not isinstance(current, OSError) or not _refused_write(current):
+        return None
+    path = Path(os.fsdecode(current.filename)).absolute()
+    folder = path.parent
+    temporary = _TEMPORARY.fullmatch(path.name)
+    name = temporary.group("name") if temporary else path.name
+    text = f"cannot write {name} in {folder}: [Errno {current.errno}] {current.strerror}"
+    if fitting:
+        checkpoint = _latest_checkpoint(folder)
+        if checkpoint is None:
+            text += "; no checkpoint of this run had been written yet. Make the folder writable and start again"
+        else:
+            text += (
+                f". The last checkpoint written, {checkpoint}, is intact (a checkpoint is replaced only by a complete "
+                f"file); make the folder writable and resume with --ckpt_path {checkpoint}"
+            )
+    else:
+        text += "; make the folder writable or choose another one"
+    error = NotWritableError(text)
+    error.errno = current.errno
+    return error
 
 
 def main(args: list[str] | None = None, run: bool = True) -> Any:
@@ -326,10 +457,15 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
     except SIGTERMException as stopped:
         # Lightning exits 0 after SIGTERM (once the exception checkpoint is written); a scheduler or a shell `&&`
         # must not take a terminated run for a finished one, so exit as a process terminated by SIGTERM does.
-        raise SystemExit(128 + signal.SIGTERM) from stopped
+        raise SystemExit(128 + (stopping_signal() or signal.SIGTERM)) from stopped
     except ReportFolderError as unwritable:  # raised before testing: the message says all, a traceback would bury it
         print(f"lightning_gan: error: {unwritable}", file=sys.stderr)
         raise SystemExit(2) from unwritable
+    except Exception as err:
+        refused = _not_writable(err, fitting=argv[:1] == ["fit"])
+        if refused is None:
+            raise
+        raise refused from err
 
 
 def console(args: list[str] | None = None) -> None:

@@ -22,6 +22,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
+from lightning_gan.data.file_errors import check_full_batch
+
 
 class _Reals(Dataset):
     def __init__(self, images: Tensor, labels: Tensor | None = None) -> None:
@@ -100,6 +102,10 @@ class DigitsDataModule(LightningDataModule):
         split_seed: seed of the held-out split; keep it fixed to compare runs (and the shipped classifier was
             trained on the training split of seed 0 and fraction 0.2).
         labels: also yield each digit's class, for class-conditional models (``num_classes`` is then 10).
+
+    Raises:
+        ConfigError: at setup for ``fit``, ``batch_size`` is more than the training digits (1,438 with the default
+            split): the last incomplete batch is dropped, so there would be no training batch.
     """
 
     def __init__(
@@ -127,6 +133,9 @@ class DigitsDataModule(LightningDataModule):
 
     @override
     def setup(self, stage: str) -> None:
+        if stage == "fit":
+            split = f"the digits' training split (val_fraction={self.hparams['val_fraction']})"
+            check_full_batch(self.batch_size, len(self.train_index), "digits", split)
         if self.images is None:
             self.images = load_digit_images(self.image_size)
             self.targets = load_digit_labels() if self.labels else None

@@ -9,7 +9,12 @@ real images that sample-quality metrics (:mod:`lightning_gan.metrics.sample_qual
 
 Every image is converted to ``channels`` on load. A folder that mixes grayscale and colour files stops at setup
 with the names of one file of each kind (the model would otherwise learn from silently converted images), unless
-``mixed_channels="convert"`` says the conversion is wanted; the check reads only the file headers.
+``mixed_channels="convert"`` says the conversion is wanted.
+
+Files are read as :mod:`lightning_gan.data.image_folder` documents: upright (EXIF orientation applied), one frame
+only, at most ``max_pixels`` pixels, float images in [0, 1]. Setup checks every file's header (cheap: no pixel is
+decoded), so an animated, oversized or unreadable file stops the run before training, named; a file damaged or
+deleted later stops it when a batch reads it, with the same one-line message.
 """
 
 from pathlib import Path
@@ -23,22 +28,24 @@ from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
 from lightning_gan.data.digits import SampleNames
-from lightning_gan.data.image_folder import ImageReadError, list_images, load_image, pil_to_tensor
+from lightning_gan.data.file_errors import check_full_batch
+from lightning_gan.data.image_folder import (
+    DEFAULT_MAX_PIXELS,
+    check_max_pixels,
+    list_images,
+    load_image,
+    pil_to_tensor,
+    read_header,
+)
 
-_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
 
-
-def file_channels(path: Path) -> int:
+def file_channels(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> int:
     """1 for a grayscale image file, 3 for a colour one (RGB, RGBA, palette, CMYK, ...), from its header.
 
     Raises:
-        ImageReadError: the file cannot be opened as an image; the message names it.
+        ImageReadError: as :func:`~lightning_gan.data.image_folder.read_header`; the message names the file.
     """
-    try:
-        with Image.open(path) as img:
-            return 1 if img.mode in _GRAY_MODES else 3
-    except Exception as err:
-        raise ImageReadError(f"cannot read image {path}: {err}") from err
+    return read_header(path, max_pixels).channels
 
 
 def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
@@ -54,14 +61,18 @@ def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
 class ImageFiles(Dataset):
     """``{"real": C x S x S}`` items from image files; ``flip`` mirrors half of them at random."""
 
-    def __init__(self, files: list[Path], image_size: int, channels: int, flip: bool) -> None:
+    def __init__(
+        self, files: list[Path], image_size: int, channels: int, flip: bool, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    ) -> None:
         self.files, self.image_size, self.channels, self.flip = files, image_size, channels, flip
+        self.max_pixels = max_pixels
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        image = pil_to_tensor(resize_center_crop(load_image(self.files[index], self.channels), self.image_size))
+        picture = load_image(self.files[index], self.channels, self.max_pixels)
+        image = pil_to_tensor(resize_center_crop(picture, self.image_size))
         if self.flip and torch.rand(()) < 0.5:
             image = image.flip(-1)
         return {"real": image}
@@ -82,6 +93,14 @@ class ImageFolderDataModule(LightningDataModule):
         split_seed: seed of the held-out split (a permutation of the sorted file list).
         mixed_channels: what to do with a folder of both grayscale and colour files: ``"error"`` (default: stop at
             setup naming one of each) or ``"convert"`` (convert each to ``channels`` on load, as all files are).
+        max_pixels: the largest image read, in pixels (default 8192 x 8192); a larger file is refused, named, before
+            it is decoded (:mod:`lightning_gan.data.image_folder`). ``null``: no limit.
+
+    Raises:
+        ConfigError: at setup for ``fit``, ``batch_size`` is more than the training images (the last incomplete batch
+            is dropped, so there would be no training batch).
+        ImageReadError: at setup, a file is not a readable single image within ``max_pixels`` (named); when a batch
+            is read, a file that cannot be decoded or used (named).
     """
 
     def __init__(
@@ -96,6 +115,7 @@ class ImageFolderDataModule(LightningDataModule):
         val_fraction: float = 0.0,
         split_seed: int = 0,
         mixed_channels: Literal["error", "convert"] = "error",
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
     ) -> None:
         super().__init__()
         if not 0.0 <= val_fraction < 1.0:
@@ -105,6 +125,7 @@ class ImageFolderDataModule(LightningDataModule):
         self.val_fraction, self.split_seed = val_fraction, split_seed
         self.val_files: list[Path] = []
         self.mixed_channels = mixed_channels
+        self.max_pixels = check_max_pixels(max_pixels)
         self.root = Path(root)
         self.image_size, self.real_channels, self.flip = image_size, channels, flip
         self.batch_size, self.num_workers, self.num_predict = batch_size, num_workers, num_predict
@@ -122,18 +143,17 @@ class ImageFolderDataModule(LightningDataModule):
             held_out = set(order[: round(self.val_fraction * len(self.files))])
             self.val_files = [f for i, f in enumerate(self.files) if i in held_out]
             self.files = [f for i, f in enumerate(self.files) if i not in held_out]
-        if len(self.files) < self.batch_size:
-            raise ValueError(
-                f"{self.root} holds {len(self.files)} images, fewer than one batch (batch_size={self.batch_size})."
-            )
-        if self.mixed_channels == "error":
-            self._check_uniform_channels()
+        if stage == "fit":
+            held = f" (val_fraction={self.val_fraction} holds out {len(self.val_files)})" if self.val_files else ""
+            check_full_batch(self.batch_size, len(self.files), "images", f"{self.root}{held}")
+        self._check_headers()
 
-    def _check_uniform_channels(self) -> None:
+    def _check_headers(self) -> None:
+        """Every file's header: readable, one frame, within ``max_pixels``, and one channel count unless converting."""
         first: dict[int, Path] = {}
-        for path in self.files:
-            first.setdefault(file_channels(path), path)
-            if len(first) > 1:
+        for path in [*self.files, *self.val_files]:
+            first.setdefault(file_channels(path, self.max_pixels), path)
+            if len(first) > 1 and self.mixed_channels == "error":
                 raise ValueError(
                     f"{self.root} mixes grayscale and colour images, e.g. {first[1].name} (1 channel) and "
                     f"{first[3].name} (3 channels); expected one channel count. The model trains on "
@@ -144,7 +164,7 @@ class ImageFolderDataModule(LightningDataModule):
     @override
     def train_dataloader(self) -> DataLoader:
         return DataLoader(
-            ImageFiles(self.files, self.image_size, self.real_channels, self.flip),
+            ImageFiles(self.files, self.image_size, self.real_channels, self.flip, self.max_pixels),
             batch_size=self.batch_size,
             shuffle=True,
             drop_last=True,
@@ -158,7 +178,7 @@ class ImageFolderDataModule(LightningDataModule):
         if not self.val_files:
             return []  # Lightning skips validation
         return DataLoader(
-            ImageFiles(self.val_files, self.image_size, self.real_channels, flip=False),
+            ImageFiles(self.val_files, self.image_size, self.real_channels, False, self.max_pixels),
             batch_size=self.batch_size,
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),

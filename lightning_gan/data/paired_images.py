@@ -11,9 +11,12 @@ Each split folder is in one of two layouts, detected per split:
   (width = 2 x height), as the public facades/maps/edges2shoes/cityscapes archives ship.
 * **split**: subfolders ``A/`` and ``B/`` holding files with identical names.
 
-Every file is checked at :meth:`PairedImageDataModule.setup` from its header only (cheap), so a wrong size or a file
-that is not an image stops the run before training starts; a file whose pixels are corrupt stops it when it is
-decoded, with its path in the message (:class:`~lightning_gan.data.image_folder.ImageReadError`).
+Every file is checked at :meth:`PairedImageDataModule.setup` from its header only (cheap), so a wrong size, a file
+that is not an image, an animated or multi-page file or one above ``max_pixels`` stops the run before training
+starts; a file whose pixels are corrupt (or that is deleted or damaged during the run) stops it when it is decoded,
+with its path in a one-line message (:class:`~lightning_gan.data.image_folder.ImageReadError`), also from inside a
+DataLoader worker. Images are read upright (their EXIF orientation applied), in training, evaluation and prediction
+alike, and the sizes checked are the upright ones (:mod:`lightning_gan.data.image_folder`).
 """
 
 from __future__ import annotations
@@ -29,8 +32,17 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
+from lightning_gan.data.file_errors import DataFileError
 from lightning_gan.data.geometry import ImageGeometry, Preprocess
-from lightning_gan.data.image_folder import image_channels, image_size, list_images, load_image, pil_to_tensor
+from lightning_gan.data.image_folder import (
+    DEFAULT_MAX_PIXELS,
+    check_max_pixels,
+    image_channels,
+    image_size,
+    list_images,
+    load_image,
+    pil_to_tensor,
+)
 from lightning_gan.data.predict_folder import ScanResult, scan_images
 
 Direction = Literal["AtoB", "BtoA"]
@@ -58,20 +70,27 @@ def _examples(items: list[str]) -> str:
     return shown + (f", ... ({len(items)} in all)" if len(items) > _SHOW else "")
 
 
-def scan_split(folder: Path, geometry: ImageGeometry | None = None, training: bool = True) -> list[PairFiles]:
+def scan_split(
+    folder: Path,
+    geometry: ImageGeometry | None = None,
+    training: bool = True,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> list[PairFiles]:
     """List and check the pairs of one split folder, detecting its layout.
 
     The folder is in the split layout when it has both ``A/`` and ``B/`` subfolders, otherwise in the aligned layout.
     With a ``geometry``, aligned images for ``resize_and_crop`` must have square halves (the reference resizes each
     half to a square; the other modes take any even width), and with ``training`` every image must give a training
-    crop (:meth:`ImageGeometry.check`); evaluation takes images of any size.
+    crop (:meth:`ImageGeometry.check`); evaluation takes images of any size. Sizes are upright sizes (EXIF orientation
+    applied); every file must be one picture of at most ``max_pixels`` pixels.
 
     Raises:
         FileNotFoundError: ``folder`` does not exist.
         ValueError: the folder has no images; it has only one of ``A/`` and ``B/``; it mixes both layouts; ``A/`` and
             ``B/`` hold different file names or sizes; an aligned file's width is odd, or not twice its height for
             ``resize_and_crop``; an image is smaller than the crop.
-        ImageReadError: a file's header cannot be read (not an image, or empty).
+        ImageReadError: a file's header cannot be read (not an image, or empty); a file has several frames or more
+            than ``max_pixels`` pixels.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -87,8 +106,8 @@ def scan_split(folder: Path, geometry: ImageGeometry | None = None, training: bo
                 f"{folder} mixes layouts: it has A/ and B/ subfolders and also images directly inside "
                 f"({_examples([p.name for p in loose])}); keep one layout per split folder"
             )
-        return _scan_split_layout(dir_a, dir_b, geometry if training else None)
-    return _scan_aligned_layout(folder, loose, geometry, training)
+        return _scan_split_layout(dir_a, dir_b, geometry if training else None, max_pixels)
+    return _scan_aligned_layout(folder, loose, geometry, training, max_pixels)
 
 
 def _no_images(folder: Path) -> ValueError:
@@ -99,14 +118,14 @@ def _no_images(folder: Path) -> ValueError:
 
 
 def _scan_aligned_layout(
-    folder: Path, files: list[Path], geometry: ImageGeometry | None, training: bool
+    folder: Path, files: list[Path], geometry: ImageGeometry | None, training: bool, max_pixels: int | None
 ) -> list[PairFiles]:
     if not files:
         raise _no_images(folder)
     square = geometry is None or geometry.preprocess == "resize_and_crop"
     bad = []
     for path in files:
-        width, height = image_size(path)
+        width, height = image_size(path, max_pixels)
         if (square and width != 2 * height) or width % 2:
             bad.append(f"{path} ({width}x{height})")
         elif geometry is not None and training:
@@ -122,7 +141,9 @@ def _scan_aligned_layout(
     return [PairFiles(name=p.name, a=p) for p in files]
 
 
-def _scan_split_layout(dir_a: Path, dir_b: Path, geometry: ImageGeometry | None) -> list[PairFiles]:
+def _scan_split_layout(
+    dir_a: Path, dir_b: Path, geometry: ImageGeometry | None, max_pixels: int | None
+) -> list[PairFiles]:
     files_a = {p.name: p for p in list_images(dir_a)}
     files_b = {p.name: p for p in list_images(dir_b)}
     if not files_a and not files_b:
@@ -135,7 +156,7 @@ def _scan_split_layout(dir_a: Path, dir_b: Path, geometry: ImageGeometry | None)
             f"only in A/: [{_examples(only_a)}]; only in B/: [{_examples(only_b)}]"
         )
     for name in sorted(files_a):  # header checks: fail now, not in epoch 3
-        size_a, size_b = image_size(files_a[name]), image_size(files_b[name])
+        size_a, size_b = image_size(files_a[name], max_pixels), image_size(files_b[name], max_pixels)
         if size_a != size_b:
             raise ValueError(
                 f"{files_a[name]} is {size_a[0]}x{size_a[1]} but {files_b[name]} is {size_b[0]}x{size_b[1]}; "
@@ -163,6 +184,12 @@ class PairedImageDataset(Dataset):
         direction: ``"AtoB"`` makes A the condition and B the real image; ``"BtoA"`` swaps them.
         channels_a: channels of A after loading (1 grayscale, 3 RGB).
         channels_b: channels of B after loading.
+        max_pixels: the largest image read (:func:`~lightning_gan.data.image_folder.load_image`); ``None``: no limit.
+
+    Raises:
+        ImageReadError: from ``__getitem__``, a file that cannot be decoded or used (named).
+        DataFileError: from ``__getitem__``, A and B of different sizes (both named), or a training image smaller
+            than the crop (a file replaced since setup checked it).
     """
 
     def __init__(
@@ -174,17 +201,22 @@ class PairedImageDataset(Dataset):
         direction: Direction,
         channels_a: int,
         channels_b: int,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
     ) -> None:
         self.pairs, self.geometry, self.train, self.flip, self.direction = pairs, geometry, train, flip, direction
         self.channels_a, self.channels_b = channels_a, channels_b
+        self.max_pixels = max_pixels
 
     def __len__(self) -> int:
         return len(self.pairs)
 
     def _load(self, pair: PairFiles) -> tuple[Image.Image, Image.Image]:
         if pair.b is not None:
-            return load_image(pair.a, self.channels_a), load_image(pair.b, self.channels_b)
-        both = load_image(pair.a, max(self.channels_a, self.channels_b))
+            return (
+                load_image(pair.a, self.channels_a, self.max_pixels),
+                load_image(pair.b, self.channels_b, self.max_pixels),
+            )
+        both = load_image(pair.a, max(self.channels_a, self.channels_b), self.max_pixels)
         half = both.width // 2
         a = both.crop((0, 0, half, both.height))
         b = both.crop((half, 0, both.width, both.height))
@@ -194,11 +226,15 @@ class PairedImageDataset(Dataset):
         pair = self.pairs[index]
         a, b = (pil_to_tensor(image) for image in self._load(pair))
         if a.shape[-2:] != b.shape[-2:]:
-            raise ValueError(
+            raise DataFileError(
                 f"{pair.a} and {pair.b}: A is {a.shape[-1]}x{a.shape[-2]} but B is {b.shape[-1]}x{b.shape[-2]}; "
-                "expected A and B of the same size"
+                "expected A and B of the same size (they were when the run started: restore the files)"
             )
         if self.train:
+            try:  # checked at setup; a file replaced by a smaller one since then would fail inside the crop
+                self.geometry.check(a.shape[-1], a.shape[-2], str(pair.a))
+            except ValueError as err:
+                raise DataFileError(f"{err} (it was not when the run started: restore the file)") from err
             a, b = self.geometry.train_pair(a, b, self.flip)
         condition, real = (a, b) if self.direction == "AtoB" else (b, a)
         return {"condition": condition, "real": real, "name": pair.name}
@@ -210,20 +246,21 @@ class ConditionImageDataset(Dataset):
     Args:
         files: the image files.
         channels: channels of the generator's input (1 grayscale, 3 RGB).
+        max_pixels: the largest image read; ``None``: no limit.
     """
 
-    def __init__(self, files: list[Path], channels: int) -> None:
-        self.files, self.channels = files, channels
+    def __init__(self, files: list[Path], channels: int, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
+        self.files, self.channels, self.max_pixels = files, channels, max_pixels
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
         path = self.files[index]
-        return {"condition": pil_to_tensor(load_image(path, self.channels)), "name": path.name}
+        return {"condition": pil_to_tensor(load_image(path, self.channels, self.max_pixels)), "name": path.name}
 
 
-def check_predict_channels(files: list[Path], channels: int) -> None:
+def check_predict_channels(files: list[Path], channels: int, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
     """Stop before predicting when an input's channel count differs from the generator's input channels.
 
     A grayscale file for an RGB model (or the reverse) is a different kind of input than the model trained on, so it
@@ -232,7 +269,9 @@ def check_predict_channels(files: list[Path], channels: int) -> None:
     Raises:
         ValueError: naming the files, their channel counts and the expected count.
     """
-    bad = [f"{p} ({n} channel{'s' if n > 1 else ''})" for p in files if (n := image_channels(p)) != channels]
+    bad = [
+        f"{p} ({n} channel{'s' if n > 1 else ''})" for p in files if (n := image_channels(p, max_pixels)) != channels
+    ]
     if bad:
         kind = {1: "grayscale", 3: "RGB"}[channels]
         raise ValueError(
@@ -278,6 +317,9 @@ class PairedImageDataModule(LightningDataModule):
             anything is written (:mod:`lightning_gan.data.predict_folder`).
         skip_bad_inputs: skip the predict folder's bad images with a warning each instead of failing
             (``predict --skip_bad_inputs true`` sets it).
+        max_pixels: the largest image read, in pixels (default 8192 x 8192), in every split and in ``predict_dir``;
+            a larger file is refused, named, before it is decoded (:mod:`lightning_gan.data.image_folder`).
+            ``null``: no limit.
 
     Raises:
         ValueError: an argument is out of range (at construction); bad data (at :meth:`setup`).
@@ -302,6 +344,7 @@ class PairedImageDataModule(LightningDataModule):
         pin_memory: bool = True,
         predict_dir: str | None = None,
         skip_bad_inputs: bool = False,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
     ) -> None:
         super().__init__()
         if direction not in ("AtoB", "BtoA"):
@@ -323,6 +366,7 @@ class PairedImageDataModule(LightningDataModule):
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.predict_dir = Path(predict_dir) if predict_dir else None
         self.skip_bad_inputs = skip_bad_inputs
+        self.max_pixels = check_max_pixels(max_pixels)
         self.predict_scan: ScanResult | None = None
         self.train_set: PairedImageDataset | None = None
         self.val_set: PairedImageDataset | None = None
@@ -354,9 +398,9 @@ class PairedImageDataModule(LightningDataModule):
         raise FileNotFoundError(f"neither {root / first} nor {root / fallback} exists: {first} needs one of them")
 
     def _dataset(self, folder: Path, train: bool) -> PairedImageDataset:
-        pairs = scan_split(folder, self.geometry, training=train)
+        pairs = scan_split(folder, self.geometry, training=train, max_pixels=self.max_pixels)
         return PairedImageDataset(
-            pairs, self.geometry, train, self.flip, self.direction, self.channels_a, self.channels_b
+            pairs, self.geometry, train, self.flip, self.direction, self.channels_a, self.channels_b, self.max_pixels
         )
 
     @override
@@ -376,9 +420,9 @@ class PairedImageDataModule(LightningDataModule):
         if stage == "predict":
             if self.predict_dir is None:
                 raise ValueError("predict_dir is not set: give the folder of condition images to translate")
-            self.predict_scan = scan_images(self.predict_dir, self.skip_bad_inputs)
-            check_predict_channels(self.predict_scan.files, self.condition_channels)
-            self.predict_set = ConditionImageDataset(self.predict_scan.files, self.condition_channels)
+            self.predict_scan = scan_images(self.predict_dir, self.skip_bad_inputs, self.max_pixels)
+            check_predict_channels(self.predict_scan.files, self.condition_channels, self.max_pixels)
+            self.predict_set = ConditionImageDataset(self.predict_scan.files, self.condition_channels, self.max_pixels)
 
     def _loader(self, dataset: Dataset | None, stage: str, batch_size: int, shuffle: bool) -> DataLoader:
         if dataset is None:

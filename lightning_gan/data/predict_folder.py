@@ -5,7 +5,9 @@ Every input is opened and decoded first. Problems are collected, not raised one 
 folder sorted up to the bad file). With ``skip_bad_inputs`` (``predict --skip_bad_inputs true``) the bad files are
 skipped instead, each with a warning, and listed again when ``predict`` ends.
 
-Images: the suffixes of :data:`lightning_gan.data.image_folder.IMAGE_EXTENSIONS`, fully decoded and at least 1 x 1.
+Images: the suffixes of :data:`lightning_gan.data.image_folder.IMAGE_EXTENSIONS`, fully decoded as training reads
+them (:func:`lightning_gan.data.image_folder.decode_image`: upright, one frame, at most ``max_pixels`` pixels, float
+images finite and in [0, 1]) and at least 1 x 1.
 Audio: what soundfile (libsndfile) reads, by suffix: WAV, FLAC, OGG (Vorbis/Opus), AIFF; decodable, at least one
 sample, finite. A float file whose samples go beyond [-1, 1] is used as it is, with a warning naming the file and
 its peak (the networks were trained on [-1, 1]). Files of other types are ignored, listed once. Two inputs with the
@@ -16,14 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import soundfile
 from lightning.pytorch.utilities import rank_zero_warn
-from PIL import Image
 
-from lightning_gan.data.image_folder import IMAGE_EXTENSIONS
+from lightning_gan.data.image_folder import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageReadError, decode_image
 from lightning_gan.errors import InputError
 
 AUDIO_EXTENSIONS: frozenset[str] = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff"})
@@ -51,13 +53,11 @@ def _names(items: list[str]) -> str:
     return ", ".join(items[:_SHOWN]) + (f" ... ({len(items) - _SHOWN} more)" if len(items) > _SHOWN else "")
 
 
-def _check_image(path: Path) -> str | None:
+def _check_image(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> str | None:
     try:
-        with Image.open(path) as image:
-            image.load()
-            width, height = image.size
-    except Exception as err:
-        return f"cannot decode as an image ({str(err).strip() or type(err).__name__})"
+        width, height = decode_image(path, max_pixels).size
+    except ImageReadError as err:
+        return str(err)
     if width < 1 or height < 1:
         return f"empty image ({width} x {height})"
     return None
@@ -130,14 +130,15 @@ def _scan(
 SKIP_FLAG = "--skip_bad_inputs true"
 
 
-def scan_images(folder: Path, skip_bad: bool = False) -> ScanResult:
-    """Check every image of ``folder`` (module docstring).
+def scan_images(folder: Path, skip_bad: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ScanResult:
+    """Check every image of ``folder`` (module docstring); ``max_pixels``: the largest image (``None``: no limit).
 
     Raises:
         FileNotFoundError: the folder does not exist.
         InputError: some images are bad (all listed; unless ``skip_bad``), or none is usable.
     """
-    return _scan(Path(folder), "image", IMAGE_EXTENSIONS, _check_image, skip_bad, SKIP_FLAG)
+    check = partial(_check_image, max_pixels=max_pixels)
+    return _scan(Path(folder), "image", IMAGE_EXTENSIONS, check, skip_bad, SKIP_FLAG)
 
 
 def scan_audio(folder: Path, skip_bad: bool = False) -> ScanResult:

@@ -43,9 +43,10 @@ from torch.utils.data import DataLoader, Dataset
 from typing_extensions import override
 
 from lightning_gan.data.emphasis import pre_emphasis as apply_pre_emphasis
+from lightning_gan.data.file_errors import check_full_batch
 from lightning_gan.data.predict_folder import ScanResult, scan_audio
 from lightning_gan.data.speech_augment import SpeechAugment
-from lightning_gan.data.wav import default_cache_dir, read_wav, resampled_length, wav_info
+from lightning_gan.data.wav import check_finite, default_cache_dir, read_wav, resampled_length, wav_info
 
 #: Accepted folder names for each (kind, split), in order of preference when several exist.
 FOLDER_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -115,10 +116,15 @@ class Utterance:
 
 
 def index_pairs(pairs: Sequence[tuple[str, Path, Path]], sample_rate: int) -> list[Utterance]:
-    """Read every pair's headers and check that the pair lines up.
+    """Read every pair's headers, check that the pair lines up, and check float files for NaN and infinity.
+
+    The finiteness check reads each float file whole, once, here (integer PCM files cannot hold NaN and are not
+    read: :func:`~lightning_gan.data.wav.check_finite`). Checking only the windows a batch reads would find a NaN
+    when, and if, a random window covers it.
 
     Raises:
-        RuntimeError: a file is unreadable or not audio (named).
+        AudioReadError: a file is unreadable or not audio, or holds NaN or infinite samples (named, with the count
+            and the first position).
         ValueError: a file is empty, or clean and noisy lengths differ at ``sample_rate`` (the first few are listed).
     """
     utterances, mismatched = [], []
@@ -128,6 +134,7 @@ def index_pairs(pairs: Sequence[tuple[str, Path, Path]], sample_rate: int) -> li
             frames, rate, _ = wav_info(path)
             if frames == 0:
                 raise ValueError(f"audio file {path} has no samples")
+            check_finite(path)
             lengths.append(resampled_length(frames, rate, sample_rate))
         if lengths[0] != lengths[1]:
             mismatched.append(f"{name} (clean {lengths[0]}, noisy {lengths[1]})")
@@ -306,7 +313,8 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
             in sorted order (logged).
         batch_size: training windows per batch; 100 per GPU as the TF scripts (santi-pdp/segan c88a08d
             ``train_segan.sh``). Last partial batch is
-            dropped so every batch has the same size (virtual batch norm mixes a batch with its reference).
+            dropped so every batch has the same size (virtual batch norm mixes a batch with its reference); a
+            ``batch_size`` above the number of training windows stops at setup (ConfigError).
         num_workers: DataLoader worker processes.
         pin_memory: pin host memory for faster copies to a GPU (ignored without CUDA).
         cache_dir: decode cache for files that need resampling (:mod:`lightning_gan.data.wav`). ``"auto"`` uses
@@ -452,11 +460,9 @@ class NoisyCleanSpeechDataModule(LightningDataModule):
                 self.cache_dir,
                 self.window_augment,
             )
-            if len(self.train_set) < self.batch_size:
-                raise ValueError(
-                    f"the training set of {self.root} has {len(self.train_set)} windows of {self.window} samples, "
-                    f"fewer than batch_size={self.batch_size} (incomplete batches are dropped); lower batch_size"
-                )
+            check_full_batch(
+                self.batch_size, len(self.train_set), f"windows of {self.window} samples", f"the corpus {self.root}"
+            )
         return self.train_set
 
     def reference_batch(self, size: int, seed: int = 0) -> dict[str, Any]:

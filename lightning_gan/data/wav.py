@@ -26,6 +26,16 @@ Decode cache
     cached: reading a window straight from a 16-bit WAV is as cheap as reading it from a ``.npy``, and a float32
     copy would double the corpus on disk. The default location is :func:`default_cache_dir`; stale entries are not
     deleted, remove the folder to reclaim the space.
+
+Non-finite samples
+    Only float files (WAV subtypes ``FLOAT`` and ``DOUBLE``) can hold NaN or infinity; integer PCM cannot. The corpus
+    index checks every float file whole, once, when it is indexed (:func:`check_finite`), so a NaN is found at setup
+    and not only when a random training window happens to cover it; every read checks the samples it returns as well
+    (a file rewritten during the run). The message names the file, the count and the first position.
+
+Errors
+    A file that cannot be read or used raises :class:`AudioReadError`, a one-line message on the command line also
+    when it is read inside a DataLoader worker (:mod:`lightning_gan.data.file_errors`).
 """
 
 import hashlib
@@ -42,11 +52,20 @@ import torch
 from scipy.signal import firwin, resample_poly
 from torch import Tensor
 
+from lightning_gan.data.file_errors import DataFileError
+
 # Bump when the resampler changes, so that cache entries made by the old filter are not reused.
 _RESAMPLER_VERSION = "kaiser10-z64-r095"
 _ZERO_CROSSINGS = 64
 _KAISER_BETA = 10.0
 _ROLLOFF = 0.95
+_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})  # the only WAV sample formats that can store NaN or infinity
+_BLOCK = 1 << 18  # frames per block when a whole file is scanned for non-finite samples
+
+
+class AudioReadError(DataFileError, RuntimeError):
+    """An audio file that cannot be read, or whose samples are NaN or infinite; the message names the file. Also a
+    ``RuntimeError`` (unreadable files raised that before it became an input error)."""
 
 
 def default_cache_dir() -> Path:
@@ -110,13 +129,51 @@ def wav_info(path: Path) -> tuple[int, int, int]:
     """``(frames, sample_rate, channels)`` from the file header only (cheap; used to index a corpus at setup).
 
     Raises:
-        RuntimeError: the file cannot be opened or parsed as audio; the message names it.
+        AudioReadError: the file cannot be opened or parsed as audio; the message names it.
     """
     try:
         info = soundfile.info(str(path))
     except Exception as err:
-        raise RuntimeError(f"cannot read audio {path}: {err}") from err
+        raise _cannot_read(path, err) from err
     return int(info.frames), int(info.samplerate), int(info.channels)
+
+
+def _cannot_read(path: Path, err: BaseException) -> AudioReadError:
+    return AudioReadError(f"cannot read audio {path}: {str(err).strip() or type(err).__name__}")
+
+
+def _non_finite(path: Path, count: int, first: int, rate: int) -> AudioReadError:
+    return AudioReadError(
+        f"audio file {path} contains {count} NaN or infinite samples, the first at sample {first} "
+        f"({first / rate:.3f} s); expected finite samples. Fix the file or remove it from the corpus"
+    )
+
+
+def check_finite(path: Path) -> None:
+    """Check that every sample of a float audio file is finite, reading it once in blocks (module docstring).
+
+    Integer files (16-bit PCM ...) cannot hold NaN or infinity and are not read: only their header is opened.
+
+    Raises:
+        AudioReadError: the file cannot be read, or it holds NaN or infinite samples (the message gives the file,
+            how many frames hold one and the first of them).
+    """
+    try:
+        info = soundfile.info(str(path))
+        if info.subtype not in _FLOAT_SUBTYPES:
+            return
+        count, first, offset = 0, -1, 0
+        for block in soundfile.blocks(str(path), blocksize=_BLOCK, dtype="float32", always_2d=True):
+            bad = ~np.isfinite(block).all(axis=1)
+            if bad.any():
+                if first < 0:
+                    first = offset + int(np.argmax(bad))
+                count += int(bad.sum())
+            offset += block.shape[0]
+    except Exception as err:
+        raise _cannot_read(path, err) from err
+    if count:
+        raise _non_finite(path, count, first, int(info.samplerate))
 
 
 def _decode(path: Path, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, int]:
@@ -124,11 +181,11 @@ def _decode(path: Path, start: int = 0, stop: int | None = None) -> tuple[np.nda
     try:
         data, rate = soundfile.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
     except Exception as err:
-        raise RuntimeError(f"cannot read audio {path}: {err}") from err
+        raise _cannot_read(path, err) from err
     mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    if not np.isfinite(mono).all():
-        bad = int((~np.isfinite(mono)).sum())
-        raise ValueError(f"audio file {path} contains {bad} NaN or infinite samples")
+    finite = np.isfinite(mono)
+    if not finite.all():
+        raise _non_finite(path, int((~finite).sum()), start + int(np.argmin(finite)), int(rate))
     return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
 
 
@@ -166,7 +223,7 @@ def _load_resampled(path: Path, sample_rate: int, cache_dir: Path | None, mmap: 
         try:
             entry = cache_path(path, sample_rate, cache_dir)
         except OSError as err:
-            raise RuntimeError(f"cannot read audio {path}: {err}") from err
+            raise _cannot_read(path, err) from err
         if entry.is_file():
             try:
                 return np.load(entry, mmap_mode="r" if mmap else None)
@@ -201,8 +258,9 @@ def read_wav(
             is memory-mapped, so a training window costs a window's worth of I/O.
 
     Raises:
-        RuntimeError: the file is missing, unreadable or not audio (``"cannot read audio <path>: ..."``).
-        ValueError: the samples read contain NaN or infinity (the message names the file).
+        AudioReadError: the file is missing, unreadable or not audio (``"cannot read audio <path>: ..."``), or the
+            samples read contain NaN or infinity (the message names the file); a ``RuntimeError`` and a
+            ``ValueError``.
     """
     _check_rate("sample_rate", sample_rate)
     if start < 0 or (stop is not None and stop < start):

@@ -23,12 +23,12 @@ This module is the user facade. Reading and checking checkpoints lives in :mod:`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torch import Tensor
 
 from lightning_gan.data.emphasis import pre_emphasis
@@ -44,6 +44,18 @@ from lightning_gan.nets.labels import as_label_tensor, num_classes
 # ---------------------------------------------------------------------------------------------------- the API
 def _default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _check_finite(wave: Tensor, call: str) -> None:
+    """Refuse a waveform with NaN or infinite samples: the output would be NaN everywhere, with no error."""
+    bad = ~torch.isfinite(wave)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0, 0])
+        raise ValueError(
+            f"{call}: the waveform has {int(bad.sum())} NaN or infinite sample(s) of {wave.numel()}, the first at "
+            f"index {first} ({wave[first].item()}); the generator's overlapping windows would make the whole output "
+            "NaN. Repair or drop them first, e.g. torch.nan_to_num(audio)"
+        )
 
 
 class Generator:
@@ -129,7 +141,8 @@ class Generator:
                     f"{image.mode!r} ({mode_channels(image.mode)}). Convert it first, e.g. with image.convert("
                     f"{'L' if channels == 1 else 'RGB'!r})"
                 )
-            picture = to_8bit(image).convert("L" if channels == 1 else "RGB")  # as predict converts files
+            # Upright as its EXIF orientation says, and converted, as predict reads files.
+            picture = to_8bit(ImageOps.exif_transpose(image)).convert("L" if channels == 1 else "RGB")
         else:
             raise ValueError(f"translate() expected a PIL image or an image file path, got {type(image).__name__}")
         condition = pil_to_tensor(picture).unsqueeze(0).to(self.device)
@@ -154,7 +167,8 @@ class Generator:
             input at that rate.
 
         Raises:
-            ValueError: the generator does not enhance audio; a tensor that is not one waveform; ``sample_rate``
+            ValueError: the generator does not enhance audio; a tensor that is not one waveform, or with NaN or
+                infinite samples (G's overlapping windows would spread one over the whole output); ``sample_rate``
                 given with a file, or needed but unknown.
             RuntimeError: the file cannot be read (named).
         """
@@ -166,10 +180,12 @@ class Generator:
             if rate is None:
                 raise ValueError("enhance(): this checkpoint does not record its sample rate, so a file cannot be read")
             wave = read_wav(Path(audio), rate)
+            _check_finite(wave, f"enhance({audio})")
         elif isinstance(audio, Tensor):
             if audio.numel() == 0 or audio.squeeze().ndim > 1:
                 raise ValueError(f"enhance() expected one waveform (T, 1 x T or 1 x 1 x T), got {tuple(audio.shape)}")
             wave = audio.detach().float().reshape(-1)
+            _check_finite(wave, "enhance()")
             if sample_rate is not None and sample_rate != rate:
                 if rate is None:
                     raise ValueError("enhance(): this checkpoint does not record its sample rate; cannot resample")
@@ -204,18 +220,26 @@ class Generator:
         return self._predict(batch, seed)
 
 
-def load_generator(ckpt_path: str | Path, device: str | torch.device | None = None) -> Generator:
+def load_generator(
+    ckpt_path: str | Path, device: str | torch.device | None = None, trusted_modules: str | Iterable[str] | None = None
+) -> Generator:
     """Load a checkpoint written by ``python -m lightning_gan fit`` as a ready-to-use :class:`Generator`.
+
+    The checkpoint may only name classes of trusted modules (:func:`read_checkpoint`); a GAN built with your own
+    classes needs their modules trusted here or in ``$LIGHTNING_GAN_TRUSTED_MODULES``.
 
     Args:
         ckpt_path: the ``.ckpt`` file.
         device: where to run (``None``: CUDA when available, else the CPU).
+        trusted_modules: module prefixes (comma-separated, or a list) to trust beyond the defaults, e.g.
+            ``"examples.relativistic"``; trust only files whose origin you trust.
 
     Raises:
         FileNotFoundError: the checkpoint does not exist.
-        ValueError: it is not a lightning_gan GAN checkpoint (see :func:`read_checkpoint`).
+        ValueError: it is not a lightning_gan GAN checkpoint, or it names something outside the trusted modules
+            (see :func:`read_checkpoint`).
     """
-    module, checkpoint = load_gan(ckpt_path)
+    module, checkpoint = load_gan(ckpt_path, trusted_modules=trusted_modules)
     info = describe(module, checkpoint.get("datamodule_hyper_parameters"))
     return Generator(module, info, torch.device(device) if device is not None else _default_device())
 

@@ -1,4 +1,4 @@
-"""``python -m lightning_gan export --ckpt_path CKPT --format {onnx,torchscript} --output FILE``.
+"""``python -m lightning_gan export --ckpt_path CKPT --format {onnx,torchscript} --output FILE [--overwrite]``.
 
 Writes the checkpoint's inference generator (the EMA copy when the run kept one), in eval mode and float32, as an
 ONNX model or a TorchScript module, and beside it ``FILE.json``, which says how to feed it. The same JSON is stored in
@@ -39,6 +39,15 @@ Exporters (torch 2.13)
     TracerWarnings about the nets' Python-level shape checks are silenced while exporting. Those checks ran once,
     on the example input, and are not in the exported graph: the caller must respect ``size_multiple`` (a U-Net fed
     a non-multiple fails with a shape error inside the runtime, not with lightning_gan's message).
+
+Where it writes
+    ``--output FILE``, or by default beside the checkpoint under its name with ``.onnx`` / ``.torchscript.pt`` for
+    the checkpoint's suffix (``last.ckpt`` -> ``last.onnx``, ``last.torchscript.pt``): a name that differs from
+    the checkpoint's even when the checkpoint itself is called ``model.pt``. The checkpoint is never written over:
+    an ``--output`` (or its ``FILE.json``) that is the checkpoint (by path, symbolic link or hard link) is refused,
+    as is an existing folder. An existing ``FILE`` or ``FILE.json`` is replaced only with ``--overwrite``: an
+    export is cheap to redo, a file the user meant to keep is not. Both files are written whole or not at all
+    (:func:`lightning_gan.training.output_paths.write_atomically`): a full disk leaves no partial file.
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ import argparse
 import contextlib
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,12 +66,14 @@ from torch import Tensor, nn
 
 from lightning_gan.deploy.description import ModelInfo, describe
 from lightning_gan.deploy.loading import load_gan
+from lightning_gan.errors import ConfigError
 from lightning_gan.gan import GAN
 from lightning_gan.nets.labels import num_classes
+from lightning_gan.training.output_paths import OutputWriteError, same_file, write_atomically
 
 Format = Literal["onnx", "torchscript"]
 FORMATS: tuple[str, ...] = ("onnx", "torchscript")
-SUFFIXES: dict[str, str] = {"onnx": ".onnx", "torchscript": ".pt"}
+SUFFIXES: dict[str, str] = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}  # default names: never a .pt checkpoint
 METADATA_KEY = "lightning_gan"
 EXTRA_FILE = "lightning_gan.json"
 SCHEMA = "lightning_gan.deploy.export/1"
@@ -72,6 +84,43 @@ EXAMPLE_BATCH = 2  # not 1, so that no size-1 dimension can be mistaken for a br
 def sidecar_path(output: str | Path) -> Path:
     """The JSON written beside an exported model: ``FILE.json`` (e.g. ``generator.onnx.json``)."""
     return Path(f"{output}.json")
+
+
+def default_output(ckpt_path: str | Path, format: Format) -> Path:
+    """Where ``export`` writes without ``--output``: beside the checkpoint, its suffix replaced by ``.onnx`` /
+    ``.torchscript.pt`` (``last.ckpt`` -> ``last.torchscript.pt``; ``model.pt`` -> ``model.torchscript.pt``)."""
+    ckpt = Path(ckpt_path)
+    return ckpt.with_name(ckpt.stem + SUFFIXES[format])
+
+
+def check_output(ckpt_path: str | Path, path: Path, format: Format = "onnx", overwrite: bool = False) -> None:
+    """Refuse, before anything is loaded or written, an output that would destroy a file: the checkpoint itself (by
+    path, symbolic link or hard link), for the model or its ``FILE.json``; an existing folder; an existing file
+    without ``overwrite``.
+
+    Raises:
+        ConfigError: naming the file, the option and what to do.
+    """
+    ckpt = Path(ckpt_path)
+    for written in (path, sidecar_path(path)):
+        if ckpt.exists() and same_file(written, ckpt):
+            other = ckpt.with_name(f"{ckpt.stem}_generator{SUFFIXES[format]}")
+            raise ConfigError(
+                f"export would write {written}, which is the checkpoint --ckpt_path {ckpt_path} itself: a checkpoint "
+                f"is never written over. Give another file, e.g. --output {other}"
+            )
+        if written.is_dir():
+            raise ConfigError(
+                f"--output {path}: {written} is an existing folder, not a file; give the file to write, e.g. "
+                f"--output {path / ('generator' + SUFFIXES[format])}"
+            )
+    existing = [str(f) for f in (path, sidecar_path(path)) if f.exists() or f.is_symlink()]
+    if existing and not overwrite:
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise ConfigError(
+            f"{' and '.join(existing)} already {verb}: export does not replace files unasked. Add --overwrite to "
+            "replace them (a checkpoint is never replaced), or give another --output"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------- inputs
@@ -206,7 +255,7 @@ def _quiet_tracing() -> Iterator[None]:
 
 
 def _write_onnx(
-    generator: nn.Module, inputs: dict[str, Tensor], axes: dict[str, dict[int, str]], path: Path, opset: int, text: str
+    generator: nn.Module, inputs: dict[str, Tensor], axes: dict[str, dict[int, str]], opset: int, text: str, path: Path
 ) -> None:
     try:
         import onnx
@@ -230,22 +279,30 @@ def _write_onnx(
     onnx.save(model, str(path))
 
 
-def _write_torchscript(generator: nn.Module, inputs: dict[str, Tensor], path: Path, text: str) -> None:
+def _write_torchscript(generator: nn.Module, inputs: dict[str, Tensor], text: str, path: Path) -> None:
     with _quiet_tracing(), torch.no_grad():
         traced = torch.jit.trace(generator, tuple(inputs.values()), check_trace=False)
         torch.jit.save(traced, str(path), _extra_files={EXTRA_FILE: text})
 
 
 def export(
-    ckpt_path: str | Path, format: Format = "onnx", output: str | Path | None = None, opset: int = DEFAULT_OPSET
+    ckpt_path: str | Path,
+    format: Format = "onnx",
+    output: str | Path | None = None,
+    opset: int = DEFAULT_OPSET,
+    overwrite: bool = False,
+    trusted_modules: str | Iterable[str] | None = None,
 ) -> Path:
     """Export a checkpoint's inference generator to ``output`` and write ``output.json`` beside it.
 
     Args:
         ckpt_path: a checkpoint written by ``python -m lightning_gan fit``.
         format: ``"onnx"`` or ``"torchscript"``.
-        output: the file to write; default: the checkpoint's path with ``.onnx`` / ``.pt`` as suffix.
+        output: the file to write; default: :func:`default_output` (``last.onnx`` / ``last.torchscript.pt``).
         opset: ONNX opset version.
+        overwrite: replace an existing ``output`` / ``output.json`` (never the checkpoint itself).
+        trusted_modules: module prefixes the checkpoint may name beyond the defaults
+            (:mod:`lightning_gan.checkpoints.trust`, docs/security.md).
 
     Returns:
         The path of the exported model.
@@ -254,10 +311,15 @@ def export(
         FileNotFoundError: the checkpoint does not exist.
         ValueError: it is not a lightning_gan GAN checkpoint, ``format`` is unknown, or the generator's input size
             cannot be told from the checkpoint.
+        ConfigError: ``output`` (or its JSON) is the checkpoint, an existing folder, or an existing file without
+            ``overwrite`` (:func:`check_output`); checked before the checkpoint is read.
+        OutputWriteError: the file could not be written (a full disk); no partial file is left.
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
-    module, checkpoint = load_gan(ckpt_path)
+    path = Path(output) if output is not None else default_output(ckpt_path, format)
+    check_output(ckpt_path, path, format, overwrite)
+    module, checkpoint = load_gan(ckpt_path, trusted_modules=trusted_modules)
     info = describe(module, checkpoint.get("datamodule_hyper_parameters"))
     module = module.float()
     generator = module.inference_generator.eval().requires_grad_(False)
@@ -271,8 +333,6 @@ def export(
     with torch.no_grad():
         example_output = generator(*inputs.values())
     axes = _axes(info, inputs)
-    path = Path(output) if output is not None else Path(ckpt_path).with_suffix(SUFFIXES[format])
-    path.parent.mkdir(parents=True, exist_ok=True)
     exporter = (
         f"torch {torch.__version__} torch.onnx.export (TorchScript-based), opset {opset}"
         if format == "onnx"
@@ -292,11 +352,15 @@ def export(
     )
     text = json.dumps(description, indent=2)
     if format == "onnx":
-        _write_onnx(generator, inputs, axes, path, opset, text)
+        write_atomically(path, partial(_write_onnx, generator, inputs, axes, opset, text), "--output")
     else:
-        _write_torchscript(generator, inputs, path, text)
-    sidecar_path(path).write_text(text + "\n")
+        write_atomically(path, partial(_write_torchscript, generator, inputs, text), "--output")
+    write_atomically(sidecar_path(path), partial(_write_text, text=text + "\n"), "--output")
     return path
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text)
 
 
 # ---------------------------------------------------------------------------------------------------- command line
@@ -309,9 +373,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ckpt_path", required=True, help="checkpoint written by `python -m lightning_gan fit`")
     parser.add_argument("--format", choices=FORMATS, default="onnx", help="file format (default: onnx)")
-    parser.add_argument("--output", default=None, help="file to write (default: the checkpoint's path, .onnx/.pt)")
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="file to write (default: beside the checkpoint, its suffix replaced by .onnx / .torchscript.pt); never "
+        "the checkpoint itself",
+    )
+    parser.add_argument(
+        "--overwrite",
+        nargs="?",
+        const=True,
+        default=False,
+        type=_boolean,
+        help="replace an existing --output file and its FILE.json (default: refuse)",
+    )
+    parser.add_argument(
+        "--trusted_modules",
+        default=None,
+        help="comma-separated module prefixes the checkpoint may name beyond the defaults (also "
+        "$LIGHTNING_GAN_TRUSTED_MODULES; docs/security.md); trust only files you trust",
+    )
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default: {DEFAULT_OPSET})")
     return parser
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
 def main(argv: list[str]) -> Path:
@@ -322,11 +413,11 @@ def main(argv: list[str]) -> Path:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        path = export(args.ckpt_path, args.format, args.output, args.opset)
-    except (FileNotFoundError, ValueError) as err:
+        path = export(args.ckpt_path, args.format, args.output, args.opset, args.overwrite, args.trusted_modules)
+    except (FileNotFoundError, ValueError, OutputWriteError) as err:
         parser.error(str(err))
     print(f"wrote {path} and {sidecar_path(path)}")
     return path
 
 
-__all__ = ["build_parser", "export", "main", "metadata", "sidecar_path"]
+__all__ = ["build_parser", "check_output", "default_output", "export", "main", "metadata", "sidecar_path"]

@@ -1,15 +1,20 @@
 """Reading a lightning_gan checkpoint safely and rebuilding its GAN module for inference.
 
-Checkpoints are read with ``torch.load(weights_only=True)`` (no arbitrary code runs) and checked before the model is
-rebuilt, so a missing file, a file that is not a checkpoint, or the checkpoint of another model fails with a message
-naming the file and what was expected (:func:`read_checkpoint`). Rebuilding has no side effect on the caller: the
-random state and the environment are left as they were (per-epoch seeding is a training callback,
-:mod:`lightning_gan.callbacks.epoch_seeding`).
+Checkpoints are read with ``torch.load(weights_only=True)`` (no pickled objects) and checked before the model is
+rebuilt (:func:`read_checkpoint`): a missing file, a file that is not a checkpoint, or the checkpoint of another model
+fails with a message naming the file and what was expected, and so does a checkpoint whose hyper-parameters name
+anything but classes of the trusted modules (:mod:`lightning_gan.checkpoints.trust`: this package, torch optimizers,
+schedulers and ``torch.nn``, torchmetrics, Lightning's callbacks and loggers, and the modules the user names).
+Rebuilding then imports and builds only those classes, with the checkpoint's arguments; it does not sandbox them.
+
+Rebuilding has no side effect on the caller: the random state and the environment are left as they were (per-epoch
+seeding is a training callback, :mod:`lightning_gan.callbacks.epoch_seeding`).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +24,17 @@ from lightning_gan.checkpoints.reading import read_checkpoint
 from lightning_gan.gan import GAN
 
 
-def load_gan(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> tuple[GAN, dict[str, Any]]:
+def load_gan(
+    ckpt_path: str | Path, map_location: str | torch.device = "cpu", trusted_modules: str | Iterable[str] | None = None
+) -> tuple[GAN, dict[str, Any]]:
     """Check ``ckpt_path`` (:func:`read_checkpoint`) and rebuild the GAN module from it, in eval mode.
+
+    Args:
+        ckpt_path: a checkpoint written by ``python -m lightning_gan fit``.
+        map_location: where to put the weights.
+        trusted_modules: module prefixes (comma-separated, or a list) whose classes the checkpoint may name beyond
+            the defaults and ``$LIGHTNING_GAN_TRUSTED_MODULES``, e.g. ``"examples.relativistic"`` for a GAN
+            trained with that module's objective. Trust only files whose origin you trust.
 
     Returns:
         The module and the checkpoint as :func:`read_checkpoint` read it (memory-mapped), for its other entries:
@@ -28,10 +42,11 @@ def load_gan(ckpt_path: str | Path, map_location: str | torch.device = "cpu") ->
 
     Raises:
         FileNotFoundError: the checkpoint does not exist.
-        ValueError: it is not a lightning_gan GAN checkpoint (:func:`read_checkpoint`), or the module cannot be
-            rebuilt from it (a ``class_path`` that no longer imports, weights that do not fit the networks).
+        ValueError: it is not a lightning_gan GAN checkpoint, or names something outside the trusted modules
+            (:func:`read_checkpoint`, a ``CheckpointError``), or the module cannot be rebuilt from it (a
+            ``class_path`` that no longer imports, weights that do not fit the networks).
     """
-    checkpoint = read_checkpoint(ckpt_path)
+    checkpoint = read_checkpoint(ckpt_path, trusted_modules)
     with warnings.catch_warnings():
         # Noise from rebuilding the module, not actionable here: Lightning's advice to `ignore=` the networks in
         # save_hyperparameters (GAN keeps them on purpose) and jsonargparse's deprecation notice of an API it calls.

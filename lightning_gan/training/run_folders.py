@@ -38,6 +38,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
@@ -48,6 +49,7 @@ from lightning_gan.checkpoints.atomic import remove_stale_temporaries
 from lightning_gan.errors import CheckpointError, ConfigError
 
 RUN_KEY = "lightning_gan_run"
+BRANCH_KEY = "branch"
 RUN_DIR_VARIABLE = "LIGHTNING_GAN_RUN_DIR"
 WANDB_ID_VARIABLE = "LIGHTNING_GAN_WANDB_ID"
 _ID_CHARS = string.ascii_lowercase + string.digits
@@ -124,6 +126,8 @@ def prepare_fit_config(config: Any, ckpt_path: str | None, checkpoint: dict[str,
             f"{ckpt_path} records no run folder (it was written by an older lightning_gan or another program): "
             "training continues from it in a new run folder and logger run."
         )
+    if record is not None and ckpt_path and checkpoint is not None:
+        record = _branch_if_older(ckpt_path, checkpoint, record)
     inherited = os.environ.get(WANDB_ID_VARIABLE)
     for node in _logger_nodes(config):
         if not _is_wandb(node):
@@ -133,7 +137,10 @@ def prepare_fit_config(config: Any, ckpt_path: str | None, checkpoint: dict[str,
             continue
         given = args.get("id") or args.get("version")
         wandb_record = (record or {}).get("wandb") or {}
-        if wandb_record.get("id"):
+        if record is not None and BRANCH_KEY in record:  # a branch is a run of its own
+            if not given:
+                args["id"] = inherited or new_wandb_id()
+        elif wandb_record.get("id"):
             project, saved = args.get("project") or "lightning_logs", wandb_record.get("project")
             if saved and project != saved:
                 raise ConfigError(
@@ -151,6 +158,33 @@ def prepare_fit_config(config: Any, ckpt_path: str | None, checkpoint: dict[str,
         elif not given:
             args["id"] = inherited or new_wandb_id()
     return record
+
+
+def _latest_step(ckpt_path: str, record: dict[str, Any]) -> int | None:
+    """The ``global_step`` of the run's ``last.ckpt`` when it is another file than ``ckpt_path``, else ``None``."""
+    last = _resume_folder(ckpt_path, record) / "checkpoints" / "last.ckpt"
+    if not last.is_file() or last.resolve() == Path(ckpt_path).expanduser().resolve():
+        return None
+    try:
+        latest = torch.load(last, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # an unreadable last.ckpt decides nothing; resuming it would fail on its own
+        return None
+    step = latest.get("global_step") if isinstance(latest, dict) else None
+    return int(step) if isinstance(step, int) else None
+
+
+def _branch_if_older(ckpt_path: str, checkpoint: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` marked as a branch when the run went on past ``ckpt_path`` (its ``last.ckpt`` is later).
+
+    Continuing the run itself from an older checkpoint would write a second history over steps it already logged
+    (duplicate rows in metrics.csv, TensorBoard and W&B) and replace its later checkpoints; a branch is a new run
+    (own folder, own logger run) that starts at the checkpoint's step and leaves the original run as it is.
+    """
+    step = int(checkpoint.get("global_step", 0))
+    latest = _latest_step(ckpt_path, record)
+    if latest is None or latest <= step:
+        return record
+    return {**record, BRANCH_KEY: {"from_step": step, "latest_step": latest}}
 
 
 # ------------------------------------------------------------------------------------------------ after instantiation
@@ -197,6 +231,25 @@ def _has_files(folder: Path) -> bool:
     return folder.is_dir() and any(folder.iterdir())
 
 
+def _claim_branch(trainer: Trainer, parent: Path, branch: dict[str, int]) -> Path:
+    """Claim ``<parent>-from-step<N>`` (``-2``, ``-3`` ... if taken) beside the run folder ``parent``, point the
+    CSV/TensorBoard loggers that wrote ``parent`` at it, and say what happens."""
+    stem = f"{parent.name}-from-step{branch['from_step']}"
+    folder, n = parent.parent / stem, 2
+    while not _claim(folder):
+        folder, n = parent.parent / f"{stem}-{n}", n + 1
+    for each in trainer.loggers:
+        if isinstance(each, CSVLogger | TensorBoardLogger) and Path(each.root_dir).resolve() == parent.parent.resolve():
+            _compat.set_logger_version(each, folder.name)
+    rank_zero_warn(
+        f"The checkpoint is at global step {branch['from_step']}, but run {parent.name} went on to step "
+        f"{branch['latest_step']} (its last.ckpt): training continues from step {branch['from_step']} as a new "
+        f"branch in {folder}, with its own logs; {parent} is left as it is. To continue that run instead, resume "
+        f"from {parent / 'checkpoints' / 'last.ckpt'}."
+    )
+    return folder
+
+
 def assign_run_folder(
     trainer: Trainer, default_root_dir: str | Path, ckpt_path: str | None, record: dict[str, Any] | None
 ) -> Path:
@@ -212,7 +265,14 @@ def assign_run_folder(
     explicit = next((Path(cb.dirpath) for cb in checkpoints if cb.dirpath), None)
     inherited = os.environ.get(RUN_DIR_VARIABLE)
     logger = trainer.loggers[0] if trainer.loggers else None
-    if record is not None:  # resume: the checkpoint's run
+    if record is not None and BRANCH_KEY in record and not inherited:  # a new run continuing an older checkpoint
+        folder = _claim_branch(trainer, _resume_folder(ckpt_path or "", record), record[BRANCH_KEY])
+    elif record is not None and BRANCH_KEY in record:  # a DDP rank of a branch: the folder the main process claimed
+        folder = Path(inherited)  # type: ignore[arg-type]  # set: checked above
+        for each in trainer.loggers:
+            if isinstance(each, CSVLogger | TensorBoardLogger) and Path(each.root_dir) == folder.parent:
+                _compat.set_logger_version(each, folder.name)
+    elif record is not None:  # resume: the checkpoint's run
         folder = _resume_folder(ckpt_path or "", record)
         _resume_loggers(trainer, record, folder, keep_csv=not inherited)
         rank_zero_info(f"Resuming run {folder.name} in {folder}")
@@ -251,13 +311,17 @@ def assign_run_folder(
         folder = root / new_run_id()
         while not _claim(folder):
             folder = root / new_run_id()
-    for each in trainer.loggers[1:] if record is None and not inherited else []:
+    fresh = record is None or BRANCH_KEY in record
+    for each in trainer.loggers[1:] if fresh and not inherited else []:
         if isinstance(each, CSVLogger | TensorBoardLogger) and _compat.logger_version(each) is None:
             _claim_version(each)
     folder.mkdir(parents=True, exist_ok=True)
     for cb in checkpoints:
         if not cb.dirpath:
-            cb.dirpath = str(folder / "checkpoints")
+            # Absolute, as ModelCheckpoint makes a dirpath given to it: Lightning restores a resumed callback's state
+            # (its last.ckpt, best scores, top-k files) only when the dirpath equals the checkpoint's, and a relative
+            # one (`runs/x`) never equals the absolute path it stored (last.ckpt then stays behind as last-v1.ckpt).
+            cb.dirpath = str((folder / "checkpoints").resolve())
         for stale in remove_stale_temporaries(cb.dirpath):  # left by a save that was killed
             rank_zero_info(f"Removed {stale}, the temporary file of an interrupted checkpoint save")
     trainer.callbacks.append(RunFolder(folder))  # type: ignore[attr-defined]
@@ -311,6 +375,36 @@ class RunFolder(Callback):
             "wandb": wandb,
             "loggers": loggers,
         }
+
+    def on_load_checkpoint(self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, Any]) -> None:
+        """Point the checkpoint callbacks' saved state at this run folder as it is now.
+
+        ``ModelCheckpoint`` restores its state (``last.ckpt``, best scores, the top-k files it may delete) only when
+        its ``dirpath`` equals the one saved, as a string. Checkpoints of a run folder given as a relative path, or
+        of a run folder moved since, saved another string for the same folder; rewriting it (and the file paths in
+        the state) before Lightning compares them keeps ``last.ckpt`` and the top-k bookkeeping going. A branch or
+        a new run (another folder name) keeps the saved state as it is, so Lightning starts its checkpoints afresh.
+        """
+        record = checkpoint.get(RUN_KEY) or {}
+        if record.get("run_id") != self.run_folder.name:
+            return
+        new = str((self.run_folder / "checkpoints").resolve())
+        for state in (checkpoint.get("callbacks") or {}).values():
+            old = state.get("dirpath") if isinstance(state, dict) else None
+            if not old or old == new or Path(old).name != "checkpoints" or Path(old).parent.name != record["run_id"]:
+                continue
+            state["dirpath"] = new
+            for field in ("best_model_path", "kth_best_model_path", "last_model_path"):
+                if isinstance(state.get(field), str):
+                    state[field] = _moved(state[field], old, new)
+            if isinstance(state.get("best_k_models"), dict):
+                state["best_k_models"] = {_moved(k, old, new): v for k, v in state["best_k_models"].items()}
+
+
+def _moved(path: str, old: str, new: str) -> str:
+    """``path`` with the folder ``old`` replaced by ``new`` when it lies in it, else unchanged."""
+    prefix = old.rstrip("/\\") + os.sep
+    return new + os.sep + path[len(prefix) :] if path.startswith(prefix) else path
 
 
 def _keep_csv_metrics(logger: CSVLogger) -> None:

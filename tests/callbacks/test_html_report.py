@@ -11,10 +11,10 @@ import pytest
 import soundfile
 from PIL import Image
 
-from lightning_gan.callbacks.html_report import ReportFolderError, _format, expand_report_flag
+from lightning_gan.callbacks.html_report import MARKER, ReportFolderError, _format, expand_report_flag, is_report
 from lightning_gan.cli import main
 from tests.browser import headless_chromium
-from tests.conftest import ROOT
+from tests.conftest import ROOT, console_error
 
 PIX2PIX = [
     "--config", "configs/pix2pix_demo.yaml",
@@ -185,9 +185,11 @@ def test_predict_report_shows_input_and_output_without_a_target(tmp_path: Path) 
     for name in PIX2PIX_TEST_FILES[:3]:
         shutil.copy(ROOT / "data/pix2pix_demo/test" / name, inputs / name)
     report = tmp_path / "report"
+    report.mkdir()  # an empty folder is the report's to fill
     args = ["--data.init_args.predict_dir", str(inputs), "--prediction_writer.output_dir", str(tmp_path / "out")]
     main(["predict", *PIX2PIX, "--trainer.logger", "false", *args, "--report", "--report.folder", str(report)])
     data = _metrics(report)
+    assert json.loads((report / MARKER).read_text())["stage"] == "predict"
     assert [r["name"] for r in data["rows"]] == PIX2PIX_TEST_FILES[:3]
     assert all(set(r["media"]) == {"input", "output"} and r["metrics"] == {} for r in data["rows"])
     page = (report / "index.html").read_text()
@@ -252,3 +254,77 @@ def test_a_new_report_keeps_the_earlier_one_and_a_failed_run_changes_nothing(tmp
         "report",
         kept.name,
     ]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
+
+
+def test_an_existing_folder_that_is_not_a_report_is_refused_not_moved(tmp_path: Path, capsys) -> None:
+    project = tmp_path / "project"
+    for folder in ("inputs", "out"):
+        (project / folder).mkdir(parents=True)
+    (project / "inputs" / "a.png").write_bytes(b"an input")
+    (project / "README").write_text("my project\n")
+    before = _snapshot(project)
+    args = ["test", *PIX2PIX, "--trainer.logger", "false", "--trainer.default_root_dir", str(tmp_path / "runs")]
+    message = console_error([*args, "--report.folder", str(project)], capsys)
+    assert message == (
+        f"--report.folder {project} is an existing folder that is not a lightning_gan report (it holds README, "
+        "inputs/, out/): the report never moves or replaces a folder it did not write. Choose a new or empty folder, "
+        f"e.g. --report.folder {project / 'report'}. Nothing was evaluated"
+    )
+    assert _snapshot(project) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if "project" in p.name) == ["project"]  # not renamed, no partial
+
+
+def test_the_current_folder_as_report_folder_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    # Run from a scratch folder, never the repository: without the fix, `.` is renamed away (the bug under test).
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("the user's\n")
+    monkeypatch.chdir(work)
+    absolute = [str(ROOT / a) if a == "configs/pix2pix_demo.yaml" else a for a in PIX2PIX]
+    args = ["test", *absolute, "--data.init_args.root", str(ROOT / "data/pix2pix_demo"), "--trainer.logger", "false"]
+    message = console_error(
+        [*args, "--trainer.default_root_dir", str(tmp_path / "runs"), "--report.folder", "."], capsys
+    )
+    assert message == (
+        f"--report.folder {work} is the current folder or holds it: the report would replace the folder it runs in. "
+        f"Choose a new folder, e.g. --report.folder {work / 'report'}. Nothing was evaluated"
+    )
+    assert {p.name for p in tmp_path.iterdir()} <= {"_wandb", "runs", "work"}  # not renamed, no partial folder
+    assert _snapshot(work) == {"notes.txt": b"the user's\n"}
+
+
+@pytest.mark.parametrize("where", ["the predictions folder", "inside the inputs"])
+def test_a_predict_report_apart_from_inputs_and_predictions(tmp_path: Path, capsys, where: str) -> None:
+    inputs, out = tmp_path / "inputs", tmp_path / "out"
+    inputs.mkdir()
+    shutil.copy(ROOT / "data/pix2pix_demo/test" / PIX2PIX_TEST_FILES[0], inputs)
+    folder = out if where == "the predictions folder" else inputs / "report"
+    args = ["--data.init_args.predict_dir", str(inputs), "--prediction_writer.output_dir", str(out)]
+    args += ["--trainer.logger", "false", "--report", "--report.folder", str(folder)]
+    message = console_error(["predict", *PIX2PIX, *args], capsys)
+    if where == "the predictions folder":  # it would be published over the predictions written meanwhile
+        assert message.startswith(
+            f"--report.folder {out} is the predictions folder --prediction_writer.output_dir {out}: the report would "
+            f"replace the predictions. Choose a folder apart from it, e.g. --report.folder {tmp_path / 'out_report'}"
+        )
+    else:
+        assert message.startswith(f"--report.folder {folder} is inside the input folder --data.init_args.predict_dir")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "_wandb") == ["inputs"]
+    assert [p.name for p in inputs.iterdir()] == [PIX2PIX_TEST_FILES[0]]
+
+
+def test_a_report_of_an_earlier_version_without_the_marker_is_still_recognised(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    (report / "images").mkdir(parents=True)
+    (report / "index.html").write_text("<html></html>")
+    (report / "metrics.json").write_text(json.dumps({"stage": "test", "summary": {}, "rows": []}))
+    (report / "metrics.csv").write_text("name\n")
+    assert is_report(report)
+    (report / "notes.txt").write_text("a file of the user's")
+    assert not is_report(report)
+    (report / MARKER).write_text("{}")
+    assert is_report(report)  # a marked report with the user's notes added is moved aside whole, notes included

@@ -3,6 +3,7 @@ exit status 2 and no traceback; a predict folder is checked before anything is w
 every file of each other; a resumed run continues the same W&B run, run folder and step axis."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+from lightning.pytorch import Callback
 from PIL import Image
 
 from lightning_gan.cli import console
@@ -423,3 +425,146 @@ def test_a_killed_saves_temporary_file_is_removed_and_checkpoints_follow_the_uma
     finally:
         os.umask(old)
     assert not stale.exists() and not list(checkpoints.glob(".*.tmp"))
+
+
+# ------------------------------------------------------------------------------------------------ config files
+def test_yaml_syntax_error_names_the_file_line_and_column(tmp_path, capsys) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("trainer:\n  max_epochs: 2\n  devices: [1\nmodel: {}\n")
+    code, err = run(capsys, "fit", "--config", TOY, "--config", str(broken))
+    assert_one_message(code, err, f"{broken}, line 4, column 6: not valid YAML", "expected ',' or ']'", "line 3")
+    assert "<unicode string>" not in err
+
+
+@pytest.mark.parametrize(
+    ("overlay", "culprit"),
+    [
+        (
+            "data:\n  init_args:\n    image_size: ${model.generator.init_args.image_size}\n",
+            "model.generator.init_args.image_size -> data.init_args.image_size -> model.generator.init_args.image_size",
+        ),
+        (
+            "data:\n  init_args:\n    image_size: ${data.init_args.image_size}\n",
+            "data.init_args.image_size refers to itself",
+        ),
+    ],
+    ids=["two_keys", "itself"],
+)
+def test_circular_interpolation_names_the_keys(tmp_path, capsys, overlay: str, culprit: str) -> None:
+    """configs/dcgan_digits.yaml sets model.generator.init_args.image_size: ${data.init_args.image_size}."""
+    circle = tmp_path / "circle.yaml"
+    circle.write_text(overlay)
+    code, err = run(capsys, "fit", "--config", str(CONFIGS / "dcgan_digits.yaml"), "--config", str(circle))
+    assert_one_message(code, err, "circular ${...} interpolation", culprit)
+
+
+def test_devices_minus_one_means_all_and_zero_is_refused() -> None:
+    """configs/trainer/ddp.yaml's `devices: -1` (every GPU) passes the range check; 0 devices does not."""
+    from lightning_gan.cli.config_validation import check_config
+    from lightning_gan.errors import ConfigError
+
+    check_config({"trainer": {"devices": -1}})
+    with pytest.raises(ConfigError, match=r"trainer\.devices = 0: expected an integer >= 1, -1 for all devices"):
+        check_config({"trainer": {"devices": 0}})
+
+
+# ------------------------------------------------------------------------------------------------ unwritable folders
+def test_root_dir_that_is_a_file(tmp_path, capsys) -> None:
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    code, err = run(capsys, "fit", "--config", TOY, "--trainer.default_root_dir", str(file))
+    assert_one_message(code, err, f"trainer.default_root_dir = {file}: is a file, expected a folder")
+    code, err = run(capsys, "fit", "--config", TOY, "--trainer.default_root_dir", str(file / "runs"))
+    assert_one_message(code, err, f"{file / 'runs'}: cannot be created: {file} is a file")
+    assert file.read_text() == "mine"
+
+
+def _permissions_enforced(folder: Path) -> bool:
+    """Whether a 0o555 folder refuses writes here: not as root (``os.geteuid() == 0``), unless its capabilities were
+    dropped, so probe."""
+    probe = folder / "probe"
+    probe.mkdir()
+    probe.chmod(0o555)
+    try:
+        (probe / "x").touch()
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o755)
+        shutil.rmtree(probe)
+    return False
+
+
+class ReadOnly:
+    """Makes a folder read-only: ``chmod -R a-w`` where permissions are enforced, else (root) a read-only remount of
+    a tmpfs mounted there; ``None`` from :meth:`prepare` where neither works."""
+
+    def __init__(self, folder: Path, how: str) -> None:
+        self.folder, self.how = folder, how
+
+    @classmethod
+    def prepare(cls, folder: Path) -> "ReadOnly | None":
+        folder.mkdir(parents=True)
+        if _permissions_enforced(folder.parent):
+            return cls(folder, "chmod")
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=10m", "tmpfs", str(folder)], capture_output=True)
+        return cls(folder, "remount") if mounted.returncode == 0 else None
+
+    def apply(self) -> None:
+        if self.how == "chmod":
+            for path in [self.folder, *self.folder.rglob("*")]:
+                if path.is_dir():
+                    path.chmod(0o555)
+        else:
+            subprocess.run(["mount", "-o", "remount,ro", str(self.folder)], check=True, capture_output=True)
+
+    def undo(self) -> None:
+        if self.how == "chmod":
+            for path in [self.folder, *self.folder.rglob("*")]:
+                if path.is_dir():
+                    path.chmod(0o755)
+        else:
+            subprocess.run(["umount", str(self.folder)], check=False, capture_output=True)
+
+
+class ReadOnlyAfterEpoch(Callback):
+    """Makes ``folder`` read-only at the end of training epoch ``epoch``, before that epoch's checkpoint is saved."""
+
+    def __init__(self, folder: str, how: str, epoch: int = 1) -> None:
+        self.switch, self.epoch = ReadOnly(Path(folder), how), epoch
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch == self.epoch:
+            self.switch.apply()
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    switch = ReadOnly.prepare(tmp_path / "root")
+    if switch is None:
+        pytest.skip("running as root, and no tmpfs can be mounted to make a folder read-only")
+    yield switch
+    switch.undo()
+
+
+def test_read_only_root_is_refused_before_training(read_only, capsys) -> None:
+    read_only.apply()
+    for root in (read_only.folder, read_only.folder / "runs"):
+        code, err = run(capsys, "fit", "--config", TOY, "--trainer.default_root_dir", str(root))
+        why = "not writable (permission denied)" if read_only.how == "chmod" else "on a read-only file system"
+        assert_one_message(code, err, f"trainer.default_root_dir = {root}", why, "--trainer.default_root_dir")
+    assert list(read_only.folder.iterdir()) == []  # stopped before anything was built
+
+
+def test_run_folder_turning_read_only_keeps_the_last_checkpoint(read_only, capsys) -> None:
+    """The folder turns read-only after epoch 1's validation: epoch 1's checkpoint fails, epoch 0's stay intact."""
+    code, err = run(capsys, "fit", "--config", TOY, "--trainer.max_epochs", "3",
+                    "--trainer.default_root_dir", str(read_only.folder),
+                    f"--trainer.callbacks+={__name__}.ReadOnlyAfterEpoch", "--trainer.callbacks.folder",
+                    str(read_only.folder), "--trainer.callbacks.how", read_only.how)  # fmt: skip
+    checkpoints = read_only.folder / "csv" / "version_0" / "checkpoints"
+    oserror = "[Errno 13] Permission denied" if read_only.how == "chmod" else "[Errno 30] Read-only file system"
+    assert_one_message(code, err, f"cannot write epoch=1-step=32.ckpt in {checkpoints}: {oserror}",
+                       f"last checkpoint written, {checkpoints / 'last.ckpt'}, is intact",
+                       f"resume with --ckpt_path {checkpoints / 'last.ckpt'}")  # fmt: skip
+    _assert_epoch_0_intact(checkpoints)

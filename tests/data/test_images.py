@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from lightning_gan.data.images import ImageFolderDataModule, resize_center_crop
+from lightning_gan.errors import ConfigError
 
 
 def write_images(folder, count: int, size=(40, 30)) -> None:
@@ -52,5 +53,8 @@ def test_empty_or_small_folder_errors(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="missing"):
         ImageFolderDataModule(str(tmp_path / "missing")).setup("fit")
     write_images(tmp_path / "few", 2)
-    with pytest.raises(ValueError, match="fewer than one batch"):
+    with pytest.raises(ConfigError, match=r"batch_size=4 is more than the 2 training images in .*few: .*at most 2"):
         ImageFolderDataModule(str(tmp_path / "few"), batch_size=4).setup("fit")
+    with pytest.raises(ConfigError, match=r"more than the 1 training images in .*few \(val_fraction=0.5 holds out 1\)"):
+        ImageFolderDataModule(str(tmp_path / "few"), batch_size=2, val_fraction=0.5).setup("fit")
+    ImageFolderDataModule(str(tmp_path / "few"), batch_size=4).setup("validate")  # no batch is dropped there

@@ -13,6 +13,7 @@ import torch
 from lightning_gan.data.emphasis import pre_emphasis
 from lightning_gan.data.speech import NoisyCleanSpeechDataModule, pair_files, window_starts
 from lightning_gan.data.wav import read_wav
+from lightning_gan.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 W, HOP = 1024, 512
@@ -228,7 +229,10 @@ def test_unknown_val_speaker_and_too_large_batch_are_rejected(corpus: Path) -> N
         module(corpus, val_speakers=("p226",)).setup("fit")
     with pytest.raises(ValueError, match="hold out every training speaker"):
         module(corpus, val_speakers=("p001", "p002", "p003")).setup("fit")
-    with pytest.raises(ValueError, match=r"13 windows .* fewer than batch_size=14"):
+    with pytest.raises(
+        ValueError,
+        match=r"batch_size=14 is more than the 13 training windows of 1024 samples in the corpus .*vb: .*at most 13",
+    ):
         module(corpus, batch_size=14).setup("fit")
     with pytest.raises(ValueError, match="hop"):
         module(corpus, hop=2 * W)
@@ -249,14 +253,35 @@ def test_corrupt_empty_and_misaligned_files_fail_at_setup(corpus: Path) -> None:
         module(corpus).setup("fit")
 
 
-def test_nan_file_is_named_even_inside_a_worker(corpus: Path) -> None:
+def test_a_nan_anywhere_in_a_float_file_stops_setup_once_per_file(corpus: Path, monkeypatch) -> None:
+    """Issue 25: a NaN was found only when a random window covered it (a 2-batch run exited 0). The index reads each
+    float file whole, once, and integer PCM files not at all (they cannot hold NaN)."""
+    nan = np.full(3000, 0.1, dtype=np.float32)
+    nan[2500], nan[2700] = np.nan, np.inf  # in the tail: past the first window
+    write(corpus / "noisy_trainset_wav" / "p001_001.wav", nan, subtype="FLOAT")
+    reads: list[str] = []
+    blocks = soundfile.blocks
+    monkeypatch.setattr(soundfile, "blocks", lambda path, **kw: reads.append(Path(path).name) or blocks(path, **kw))
+    with pytest.raises(InputError) as caught:
+        module(corpus).setup("fit")
+    assert str(caught.value) == (
+        f"audio file {corpus / 'noisy_trainset_wav' / 'p001_001.wav'} contains 2 NaN or infinite samples, the first "
+        "at sample 2500 (0.156 s); expected finite samples. Fix the file or remove it from the corpus"
+    )
+    assert reads == ["p001_001.wav"]  # read once; the 16-bit files only by header
+
+
+def test_a_file_made_nan_after_setup_is_named_in_one_line_from_a_worker(corpus: Path) -> None:
+    dm = module(corpus, num_workers=1, batch_size=13)
+    dm.setup("fit")
     nan = np.full(3000, 0.1, dtype=np.float32)
     nan[2500] = np.nan
-    write(corpus / "noisy_trainset_wav" / "p001_001.wav", nan, subtype="FLOAT")
-    dm = module(corpus, num_workers=1, batch_size=13)
-    dm.setup("fit")  # headers are fine: the samples are checked when read
-    with pytest.raises(ValueError, match=r"noisy_trainset_wav/p001_001\.wav contains 1 NaN or infinite"):
+    write(corpus / "noisy_trainset_wav" / "p001_001.wav", nan, subtype="FLOAT")  # rewritten during the run
+    with pytest.raises(InputError) as caught:
         next(iter(dm.train_dataloader()))
+    message = str(caught.value)
+    assert message.startswith(f"audio file {corpus / 'noisy_trainset_wav' / 'p001_001.wav'} contains 1 NaN")
+    assert "\n" not in message and "Traceback" not in message  # the worker's traceback is left out
 
 
 def test_bundled_demo_corpus_parses() -> None:

@@ -6,6 +6,7 @@ touching the caller's random state; a generator asked for the wrong thing says w
 SEGAN's noise would make two runs differ, so its model here is built with ``latent: false`` (deterministic G).
 """
 
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image
 from lightning_gan.cli import main as cli_main
 from lightning_gan.data.wav import write_wav
 from lightning_gan.deploy.api import Generator, load_generator
+from lightning_gan.errors import CheckpointError
 from tests.deploy.test_export import DCGAN, PIX2PIX, SEGAN, fit_one_batch, speech_corpus
 
 RUN = [
@@ -78,6 +80,21 @@ def test_translate_gives_the_images_predict_writes(runs, generators: dict[str, G
         np.testing.assert_array_equal(np.asarray(generator.translate(str(tmp_path / "in" / name))), written)
 
 
+def test_translate_turns_an_image_upright_as_its_exif_orientation_says(generators, tmp_path: Path) -> None:
+    """A camera's portrait photo is stored landscape with an orientation tag: the file and the opened image give the
+    same upright (portrait) translation."""
+    stored = Image.fromarray(np.random.default_rng(2).integers(0, 256, (48, 80, 3), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    stored.save(tmp_path / "portrait.jpg", exif=exif)
+    generator = generators["pix2pix"]
+    from_file = generator.translate(tmp_path / "portrait.jpg")
+    with Image.open(tmp_path / "portrait.jpg") as opened:
+        from_image = generator.translate(opened)
+    assert from_file.size == from_image.size == (48, 80)
+    np.testing.assert_array_equal(np.asarray(from_image), np.asarray(from_file))
+
+
 def test_translate_uses_the_inference_generator(generators: dict[str, Generator]) -> None:
     generator = generators["pix2pix"]
     assert generator.info.ema and generator.module.inference_generator is generator.module.generator_ema.module
@@ -124,6 +141,22 @@ def test_enhance_resamples_a_tensor_as_it_resamples_a_file(generators: dict[str,
     torch.testing.assert_close(generator.enhance(at_model_rate), generator.enhance(at_model_rate[0, 0]))
 
 
+def test_enhance_refuses_non_finite_samples(generators: dict[str, Generator], tmp_path: Path) -> None:
+    """One NaN would make every output sample NaN (overlapping windows), with no error: refused, and located."""
+    wave = torch.rand(3000) - 0.5
+    wave[1234], wave[2000] = float("nan"), float("inf")
+    where = r"2 NaN or infinite sample\(s\) of 3000, the first at index 1234 \(nan\)"
+    with pytest.raises(ValueError, match=rf"enhance\(\): the waveform has {where}.*torch\.nan_to_num"):
+        generators["segan"].enhance(wave)
+    with pytest.raises(ValueError, match=where):  # checked before resampling: indices of the caller's tensor
+        generators["segan"].enhance(wave[None], sample_rate=48000)
+    samples = np.zeros(2000, dtype=np.float32)
+    samples[700] = np.nan
+    soundfile.write(tmp_path / "nan.wav", samples, 16000, subtype="FLOAT")
+    with pytest.raises(ValueError, match=r"nan\.wav.*1 NaN or infinite sample"):
+        generators["segan"].enhance(tmp_path / "nan.wav")
+
+
 # ---------------------------------------------------------------------------------------------------- DCGAN
 def test_sample_is_seeded_and_leaves_the_callers_random_state_alone(generators: dict[str, Generator]) -> None:
     generator = generators["dcgan"]
@@ -163,3 +196,17 @@ def test_bad_arguments_are_refused(generators: dict[str, Generator], tmp_path: P
         generators["dcgan"].sample(0)
     with pytest.raises(FileNotFoundError, match="checkpoint not found"):
         load_generator(tmp_path / "missing.ckpt")
+
+
+def test_a_checkpoint_that_plants_a_command_is_refused_before_it_runs(runs, tmp_path: Path) -> None:
+    """``weights_only=True`` is not enough: the hyper-parameters' class paths are imported and called."""
+    _, checkpoint = runs["dcgan"]
+    state = torch.load(checkpoint, weights_only=True)
+    marker = tmp_path / "pwned"
+    command = f"touch {shlex.quote(str(marker))}"
+    state["hyper_parameters"]["g_optimizer"] = {"class_path": "os.system", "init_args": {"command": command}}
+    torch.save(state, tmp_path / "planted.ckpt")
+    refused = r"refusing to load checkpoint .*planted\.ckpt: hyper_parameters\.g_optimizer\.class_path is 'os\.system'"
+    with pytest.raises(CheckpointError, match=rf"{refused}.*LIGHTNING_GAN_TRUSTED_MODULES=os "):
+        load_generator(tmp_path / "planted.ckpt", device="cpu")
+    assert not marker.exists()

@@ -6,6 +6,7 @@ Tiny pix2pix (with EMA), SEGAN and DCGAN models are trained for one batch throug
 """
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import torch
 from lightning_gan.cli import main as cli_main
 from lightning_gan.deploy.api import load_gan
 from lightning_gan.deploy.export import EXTRA_FILE, METADATA_KEY, export, main, sidecar_path
-from tests.conftest import CONFIGS, ROOT
+from tests.conftest import CONFIGS, ROOT, console_error
 
 ONE_BATCH = [
     "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "1", "--trainer.limit_val_batches", "0",
@@ -202,10 +203,76 @@ def test_command_line_writes_beside_the_checkpoint_by_default(checkpoints: dict[
     checkpoint = tmp_path / "model.ckpt"
     shutil.copy(checkpoints["segan"], checkpoint)
     written = cli_main(["export", "--ckpt_path", str(checkpoint), "--format", "torchscript"])
-    assert written == tmp_path / "model.pt" and written.is_file()
+    assert written == tmp_path / "model.torchscript.pt" and written.is_file()
     assert sidecar_path(written).is_file()
     written = cli_main(["export", "--ckpt_path", str(checkpoint), "--output", str(tmp_path / "out" / "g.onnx")])
     assert written == tmp_path / "out" / "g.onnx" and onnx.load(str(written)).graph.input[0].name == "condition"
+
+
+# ---------------------------------------------------------------------------------------------------- never over a file
+def _refused(args: list[str], capsys: pytest.CaptureFixture) -> str:
+    return console_error(["export", *args], capsys)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("_")}
+
+
+def test_the_default_output_of_a_checkpoint_named_pt_is_not_the_checkpoint(
+    checkpoints: dict[str, Path], tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "model.pt"  # a checkpoint saved as .pt: the old default (.pt) was the checkpoint itself
+    shutil.copy(checkpoints["dcgan"], checkpoint)
+    before = checkpoint.read_bytes()
+    written = cli_main(["export", "--ckpt_path", str(checkpoint), "--format", "torchscript"])
+    assert written == tmp_path / "model.torchscript.pt" and checkpoint.read_bytes() == before
+    assert torch.jit.load(str(written))(torch.zeros(1, 100, 1, 1)).shape == (1, 1, 32, 32)
+
+
+@pytest.mark.parametrize("way", ["same path", "symbolic link", "hard link", "its FILE.json"])
+def test_an_output_that_is_the_checkpoint_is_refused_and_the_checkpoint_kept(
+    checkpoints: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture, way: str
+) -> None:
+    checkpoint = tmp_path / ("g.onnx.json" if way == "its FILE.json" else "model.pt")
+    shutil.copy(checkpoints["dcgan"], checkpoint)
+    output = {"same path": checkpoint, "its FILE.json": tmp_path / "g.onnx"}.get(way, tmp_path / "alias.onnx")
+    if way == "symbolic link":
+        output.symlink_to(checkpoint)
+    elif way == "hard link":
+        os.link(checkpoint, output)
+    before = _files(tmp_path)
+    message = _refused(["--ckpt_path", str(checkpoint), "--output", str(output), "--overwrite"], capsys)
+    written = sidecar_path(output) if way == "its FILE.json" else output
+    assert message.startswith(
+        f"export would write {written}, which is the checkpoint --ckpt_path {checkpoint} itself: a checkpoint is "
+        "never written over. Give another file, e.g. --output "
+    )
+    assert _files(tmp_path) == before
+
+
+def test_an_existing_folder_as_output_is_one_line(checkpoints: dict[str, Path], tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    message = _refused(["--ckpt_path", str(checkpoints["dcgan"]), "--output", str(folder)], capsys)
+    assert message == (
+        f"--output {folder}: {folder} is an existing folder, not a file; give the file to write, e.g. --output "
+        f"{folder / 'generator.onnx'}"
+    )
+    assert list(folder.iterdir()) == []
+
+
+def test_an_existing_export_is_replaced_only_with_overwrite(checkpoints: dict[str, Path], tmp_path: Path, capsys):
+    output = tmp_path / "generator.onnx"
+    output.write_bytes(b"a file the user meant to keep\n")
+    args = ["--ckpt_path", str(checkpoints["dcgan"]), "--output", str(output)]
+    message = _refused(args, capsys)
+    assert message == (
+        f"{output} already exists: export does not replace files unasked. Add --overwrite to replace them (a "
+        "checkpoint is never replaced), or give another --output"
+    )
+    assert output.read_bytes() == b"a file the user meant to keep\n" and not sidecar_path(output).exists()
+    assert cli_main(["export", *args, "--overwrite"]) == output
+    assert onnx.load(str(output)).graph.input[0].name == "z" and sidecar_path(output).is_file()
 
 
 # ---------------------------------------------------------------------------------------------------- bad input

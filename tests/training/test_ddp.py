@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
-from lightning_gan.cli import main
+from lightning_gan.cli import console, main
+from lightning_gan.training.ddp import gan_strategy
 from tests.conftest import ROOT
 
 STRATEGIES = ("ddp_find_unused_parameters_true", "ddp_separate")
@@ -110,3 +112,73 @@ def test_shipped_ddp_piece_uses_a_tested_strategy() -> None:
     piece = yaml.safe_load((ROOT / "configs" / "trainer" / "ddp.yaml").read_text())
     assert piece["trainer"]["strategy"] == "ddp_separate"
     assert piece["trainer"]["strategy"] in STRATEGIES
+
+
+@pytest.mark.slow
+def test_several_devices_with_the_default_strategy_train_with_ddp_separate(tmp_path) -> None:
+    """`--trainer.devices 2` and no strategy: Lightning's `auto` would pick plain `ddp`, whose ranks die after the first
+    batch; the CLI picks ddp_separate, says so, and the run's config records it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "lightning_gan", "fit", "--config", "tests/configs/toy.yaml", "--trainer.devices", "2",
+         "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
+         "--trainer.default_root_dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "trainer.devices = 2: training with strategy ddp_separate" in result.stdout + result.stderr
+    (config,) = tmp_path.rglob("config.yaml")
+    assert yaml.safe_load(config.read_text())["trainer"]["strategy"] == "ddp_separate"
+    assert (config.parent / "checkpoints" / "last.ckpt").is_file()
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        "ddp",
+        "ddp_spawn",
+        "ddp_find_unused_parameters_false",
+        '{"class_path": "lightning.pytorch.strategies.DDPStrategy"}',
+    ],
+)
+def test_a_ddp_that_cannot_train_the_gan_is_refused_before_anything_starts(tmp_path, capsys, strategy: str) -> None:
+    """Refused whatever the device count (one device here, so that a regression fails in this process instead of
+    launching ranks that re-run pytest)."""
+    try:
+        console(["fit", "--config", "tests/configs/toy.yaml", "--trainer.devices", "1", "--trainer.strategy", strategy,
+                 "--trainer.default_root_dir", str(tmp_path / "runs")])  # fmt: skip
+        code = 0
+    except SystemExit as exit_info:
+        code = exit_info.code
+    err = capsys.readouterr().err
+    assert code == 2, err[-3000:]
+    assert "Traceback" not in err
+    shown = "lightning.pytorch.strategies.DDPStrategy" if strategy.startswith("{") else strategy
+    assert f"lightning_gan: error: trainer.strategy = {shown}: " in err
+    assert "use --trainer.strategy ddp_separate" in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("trainer", "expected"),
+    [
+        ({"strategy": "auto", "accelerator": "cpu", "devices": 3}, "ddp_separate"),
+        ({"strategy": "auto", "accelerator": "cpu", "devices": 1, "num_nodes": 2}, "ddp_separate"),
+        ({"strategy": "auto", "accelerator": "cpu", "devices": 1}, None),
+        ({"strategy": "auto", "accelerator": "cpu", "devices": "auto"}, None),
+        ({"strategy": "ddp_find_unused_parameters_true", "accelerator": "cpu", "devices": 2}, None),
+        (
+            {
+                "strategy": {
+                    "class_path": "lightning.pytorch.strategies.DDPStrategy",
+                    "init_args": {"find_unused_parameters": True},
+                },
+                "accelerator": "cpu",
+                "devices": 2,
+            },
+            None,
+        ),
+    ],
+    ids=["three_cpus", "two_nodes", "one_cpu", "auto_devices_on_a_cpu", "find_unused_true", "class_path_find_unused"],
+)
+def test_which_strategy_the_gan_gets(trainer: dict, expected: str | None) -> None:
+    assert gan_strategy(trainer) == expected

@@ -114,7 +114,7 @@ def test_signal_during_fit_leaves_a_complete_resumable_checkpoint(tmp_path, sign
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=_default_sigint)
     output = result.stdout + result.stderr
     assert "signalling at global step 22" in output, output[-3000:]
-    assert result.returncode == (143 if signum == signal.SIGTERM else 1)  # stopped by it: 128 + 15, or Ctrl-C
+    assert result.returncode == 128 + signum  # stopped by it, as a process the signal killed reports
     assert "was raised" in output and "saved checkpoint to" in output, output[-3000:]
     checkpoints = root / "csv" / "version_0" / "checkpoints"
     assert not list(checkpoints.glob(".*tmp")), "a temporary checkpoint file was left behind"
