@@ -13,6 +13,8 @@ Generator
     read: ``family`` (``"pix2pix"``, ``"segan"``, ``"dcgan"``), ``modality`` (``"image"`` or ``"audio"``),
     ``latent`` (whether it takes ``z``) and ``size_multiple`` (input H and W, or T, must be multiples of it;
     ``None`` for an unconditional generator, which has no input to size).
+    CycleGAN's two generators are one :class:`~lightning_gan.nets.GeneratorPair` whose ``forward(x)`` translates in
+    its ``direction``, so code written for one generator uses it unchanged.
 
 Discriminator
     ``forward(x) -> scores`` (raw logits of any shape, e.g. N x 1 x 30 x 30 patches). A conditional loop feeds
@@ -30,6 +32,7 @@ Initialisation
 """
 
 from lightning_gan.nets.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
+from lightning_gan.nets.cyclegan import DiscriminatorPair, GeneratorPair
 from lightning_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightning_gan.nets.pix2pix import PatchGANDiscriminator, PixelDiscriminator, ResnetGenerator, UnetGenerator
 from lightning_gan.nets.segan import SEGANDiscriminator, SEGANGenerator
@@ -38,6 +41,8 @@ __all__ = [
     "ConditionalDCGANGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "DiscriminatorPair",
+    "GeneratorPair",
     "PatchGANDiscriminator",
     "PixelDiscriminator",
     "ProjectionDiscriminator",

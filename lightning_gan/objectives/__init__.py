@@ -9,6 +9,7 @@ differentiable augmentation (:mod:`.augment`).
 from lightning_gan.objectives.adversarial import RealVersusFake
 from lightning_gan.objectives.augment import DiffAugment
 from lightning_gan.objectives.base import Objective, Scored, Terms
+from lightning_gan.objectives.cycle import CycleConsistency
 from lightning_gan.objectives.losses import (
     AdversarialLoss,
     HingeLoss,
@@ -20,6 +21,7 @@ from lightning_gan.objectives.losses import (
 )
 from lightning_gan.objectives.paired import PairedTranslation
 from lightning_gan.objectives.penalties import GradientPenalty, R1Penalty, R2Penalty
+from lightning_gan.objectives.pool import ImagePool
 from lightning_gan.objectives.reconstruction import (
     DeEmphasised,
     L1Loss,
@@ -32,10 +34,12 @@ from lightning_gan.objectives.synthesis import Synthesis
 
 __all__ = [
     "AdversarialLoss",
+    "CycleConsistency",
     "DeEmphasised",
     "DiffAugment",
     "GradientPenalty",
     "HingeLoss",
+    "ImagePool",
     "L1Loss",
     "LeastSquaresLoss",
     "MSELoss",
