@@ -25,6 +25,13 @@ SEGAN_SMALL = [  # 4 layers of <= 32 maps on 2048-sample windows (a multiple of 
     "--data.init_args.window", "2048", "--data.init_args.hop", "1024",
     "--data.init_args.batch_size", "8", "--data.init_args.num_workers", "0",
 ]  # fmt: skip
+CYCLEGAN_ON_DEMO = [  # the 256-px recipes on the bundled unpaired 64-px demo, tiny widths
+    "--data.init_args.root", "data/cyclegan_demo",
+    "--data.init_args.load_size", "72", "--data.init_args.crop_size", "64",
+    "--model.generator.init_args.ngf", "4", "--model.generator.init_args.n_blocks", "1",
+    "--model.discriminator.init_args.ndf", "4",
+    "--data.init_args.num_workers", "0",
+]  # fmt: skip
 DCGAN_DIGITS_SMALL = ["--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8"]
 
 
@@ -41,6 +48,12 @@ class Experiment:
 
 def _one_file(name: str, tiny: list[str]) -> Experiment:
     return Experiment(name, (CONFIGS / f"{name}.yaml",), tuple(tiny))
+
+
+def _cyclegan_dataset(dataset: str) -> Experiment:
+    """The reference recipe (configs/cyclegan/base.yaml) with one dataset's overlay."""
+    configs = (CONFIGS / "cyclegan" / "base.yaml", CONFIGS / "cyclegan" / f"{dataset}.yaml")
+    return Experiment(f"cyclegan_{dataset}", configs, tuple(CYCLEGAN_ON_DEMO))
 
 
 def _pix2pix_dataset(dataset: str) -> Experiment:
@@ -65,6 +78,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         ]),
         _one_file("pix2pix_cpu", PIX2PIX_ON_DEMO),
         *(_pix2pix_dataset(dataset) for dataset in ("facades", "edges2shoes", "maps", "cityscapes")),
+        _one_file("cyclegan_demo", CYCLEGAN_ON_DEMO),
+        *(_cyclegan_dataset(dataset) for dataset in ("horse2zebra", "monet2photo")),
         _one_file("segan_demo", SEGAN_SMALL),
         _one_file("segan_voicebank", [
             "--data.init_args.root", "data/speech_demo", "--data.init_args.val_speakers", "[p005]", *SEGAN_SMALL,

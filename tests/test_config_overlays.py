@@ -114,6 +114,6 @@ def test_every_experiment_config_is_in_the_registry() -> None:
     """tests/experiments.py lists every config file that runs an experiment (alone or composed), and only files that
     exist; configs/trainer, configs/metrics and configs/sweeps hold pieces and sweeps, not experiments."""
     registered = {config for experiment in EXPERIMENTS.values() for config in experiment.configs}
-    on_disk = {*CONFIGS.glob("*.yaml"), *(CONFIGS / "pix2pix").glob("*.yaml")}
+    on_disk = {*CONFIGS.glob("*.yaml"), *(CONFIGS / "pix2pix").glob("*.yaml"), *(CONFIGS / "cyclegan").glob("*.yaml")}
     assert registered == on_disk
-    assert {p.name for p in CONFIGS.iterdir() if p.is_dir()} == {"pix2pix", "trainer", "metrics", "sweeps"}
+    assert {p.name for p in CONFIGS.iterdir() if p.is_dir()} == {"pix2pix", "cyclegan", "trainer", "metrics", "sweeps"}

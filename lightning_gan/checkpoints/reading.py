@@ -215,10 +215,15 @@ def check_weights_fit(ckpt_path: str | Path, checkpoint: dict[str, Any], module:
     """
     saved = checkpoint.get("state_dict", {})
     expected = module.state_dict()
+    # A module's extra state (``get_extra_state``: an objective's image pool) is run state whose size changes as it
+    # fills, not a weight of the architecture: its presence is checked, its shape is its module's business.
     shapes = [
         (k, tuple(saved[k].shape), tuple(v.shape))
         for k, v in expected.items()
-        if k in saved and hasattr(saved[k], "shape") and tuple(saved[k].shape) != tuple(v.shape)
+        if k in saved
+        and not k.endswith("._extra_state")
+        and hasattr(saved[k], "shape")
+        and tuple(saved[k].shape) != tuple(v.shape)
     ]
     missing = [k for k in expected if k not in saved]
     unexpected = [k for k in saved if k not in expected]

@@ -7,6 +7,7 @@ from lightning_gan.data.images import ImageFolderDataModule
 from lightning_gan.data.paired_images import PairedImageDataModule
 from lightning_gan.data.speech import NoisyCleanSpeechDataModule
 from lightning_gan.data.speech_augment import SpeechAugment
+from lightning_gan.data.unaligned import UnpairedImageDataModule
 
 __all__ = [
     "DeEmphasis",
@@ -15,4 +16,5 @@ __all__ = [
     "NoisyCleanSpeechDataModule",
     "PairedImageDataModule",
     "SpeechAugment",
+    "UnpairedImageDataModule",
 ]

@@ -17,13 +17,13 @@ image of its target domain unchanged, which preserves colour composition; it nee
 B, which :meth:`CycleConsistency.check_data` checks at setup, as the reference asserts.
 """
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 from torch import Tensor, nn
 
 from lightning_gan.errors import ConfigError
-from lightning_gan.nets.cyclegan import CycleOutputs
+from lightning_gan.nets.cyclegan import CycleOutputs, Direction, GeneratorPair, check_direction
 from lightning_gan.objectives.base import Batch, Loop, Objective, Scored, Terms, run_generator
 from lightning_gan.objectives.losses import AdversarialLoss, LeastSquaresLoss
 from lightning_gan.objectives.pool import ImagePool
@@ -83,6 +83,9 @@ class CycleConsistency(Objective):
         # Training state: saved in checkpoints (ImagePool.get_extra_state), so a resumed fit sees the same history.
         self.pool_fake_a = ImagePool(pool_size)  # G_B's outputs, shown to D_B
         self.pool_fake_b = ImagePool(pool_size)  # G_A's outputs, shown to D_A
+        # What evaluation scores and prediction writes; the data's `direction` at setup (check_data), the Python API's
+        # `direction=` outside a Trainer. Not a constructor argument: it changes nothing in training.
+        self.direction: Direction = "AtoB"
 
     def check_data(self, datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:
         """Unpaired data whose channels match both pairs of networks; identity only between equal channel counts."""
@@ -108,6 +111,15 @@ class CycleConsistency(Objective):
                 f"and domain B {b}: the identity loss compares G_A(B) with B, so it needs equal channel counts; "
                 "expected identity_weight: 0."
             )
+        self.set_direction(getattr(datamodule, "direction", "AtoB"), generator)
+
+    def set_direction(self, direction: str, generator: nn.Module | None = None) -> None:
+        """Translate ``direction`` (``"AtoB"``: G_A, ``"BtoA"``: G_B) in evaluation, prediction and export; also set
+        on ``generator`` (a :class:`~lightning_gan.nets.GeneratorPair`), whose channels then describe that way."""
+        check_direction(direction)
+        self.direction = cast(Direction, direction)
+        if isinstance(generator, GeneratorPair):
+            generator.direction = self.direction
 
     def fakes(self, loop: Loop, batch: Batch) -> CycleOutputs:
         outputs = loop.training_network("generator")(batch["a"], batch["b"], self.identity_weight > 0)
@@ -167,16 +179,19 @@ class CycleConsistency(Objective):
         labels: Tensor | None,
         device: torch.device,
     ) -> Tensor:
-        """The generator pair's translation of ``condition`` in its ``direction``."""
+        """``condition`` translated in :attr:`direction` by the pair's generator of that direction."""
         if condition is None:
             raise ValueError("CycleGAN translates images: it needs a condition (an image of the source domain).")
-        return run_generator(generator, generator, condition, None, None, device)
+        translator = getattr(generator, "translator", None)
+        if translator is None:
+            return run_generator(generator, generator, condition, None, None, device)
+        return cast(Tensor, translator(self.direction)(condition))
 
     def evaluate(self, loop: Loop, batch: Batch, infer: Any, need_output: bool) -> Scored:
-        """Translations in the generator's ``direction`` (A -> B by default) against the real images of the target
-        domain (unpaired: for FID/KID, not for per-pixel metrics), shown beside their inputs."""
-        direction = getattr(loop.generator, "direction", "AtoB")
-        source, target = (batch["a"], batch["b"]) if direction == "AtoB" else (batch["b"], batch["a"])
+        """Translations in :attr:`direction` (A -> B by default) against the real images of the target domain
+        (unpaired: for FID/KID, not for per-pixel metrics, unless the evaluation split pairs them by name as the
+        demo's does), shown beside their inputs."""
+        source, target = (batch["a"], batch["b"]) if self.direction == "AtoB" else (batch["b"], batch["a"])
         if not need_output:
             return Scored(None, target)
         return Scored(infer(source, None), target, source)

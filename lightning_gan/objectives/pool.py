@@ -57,16 +57,17 @@ class ImagePool(nn.Module):
                 returned.append(image)
         return torch.stack(returned)
 
-    def get_extra_state(self) -> Any:
-        """The stored images, one tensor (``None`` while empty), so checkpoints carry them."""
-        return {"images": torch.stack(self.images) if self.images else None}
+    def get_extra_state(self) -> Tensor:
+        """The stored images as one tensor (N x ...; empty while the pool is), so checkpoints carry them."""
+        return torch.stack(self.images) if self.images else torch.empty(0)
 
     def set_extra_state(self, state: Any) -> None:
-        images = state.get("images") if isinstance(state, dict) else None
-        self.images = list(images.unbind(0)) if images is not None else []
+        """Restore the stored images from :meth:`get_extra_state`'s tensor."""
+        images = state if isinstance(state, Tensor) else torch.empty(0)
+        self.images = [image.clone() for image in images.unbind(0)] if images.numel() else []
         if len(self.images) > self.size:
             raise ValueError(
-                f"The checkpoint's image pool holds {len(self.images)} images, more than size {self.size}."
+                f"The checkpoint's image pool holds {len(self.images)} images, more than pool_size {self.size}."
             )
 
 
