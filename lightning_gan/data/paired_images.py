@@ -44,6 +44,7 @@ from lightning_gan.data.image_folder import (
     pil_to_tensor,
 )
 from lightning_gan.data.predict_folder import ScanResult, scan_images
+from lightning_gan.errors import InputError
 
 Direction = Literal["AtoB", "BtoA"]
 
@@ -408,6 +409,12 @@ class PairedImageDataModule(LightningDataModule):
         """Scan and check the folders the stage needs ("fit", "validate", "test", "predict"; None: all but predict)."""
         if stage in (None, "fit"):
             train = self._root() / "train"
+            if not train.is_dir() and (self.root / "trainA").is_dir():
+                raise InputError(
+                    f"{self.root} has the unpaired layout (trainA/, trainB/) of "
+                    "lightning_gan.data.UnpairedImageDataModule, not the paired one; expected train/ with aligned A|B "
+                    "images or A/ and B/ subfolders (or use UnpairedImageDataModule with CycleConsistency)"
+                )
             if not train.is_dir():
                 raise FileNotFoundError(
                     f"training split not found: {train} (expected aligned A|B images or A/ and B/ subfolders there)"
