@@ -350,6 +350,8 @@ class GAN(LightningModule):
         scored = self.objective.evaluate(self, batch, lambda c, labels: self(c, labels=labels), need_output)
         if quality is not None:
             quality.update(scored.target, real=True)
+        if scored.values:  # the objective's own scores (CycleGAN: cycle L1), averaged over the epoch
+            self.log_dict({f"{stage}/{k}": v for k, v in scored.values.items()}, batch_size=scored.target.shape[0])
         if scored.output is None:
             return None  # unconditional: no paired target; SampleQuality draws its samples at the epoch's end
         if quality is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from lightning_gan.data.image_folder import load_image, mode_channels, pil_to_te
 from lightning_gan.data.paired_images import check_predict_channels
 from lightning_gan.data.wav import read_wav, resample
 from lightning_gan.deploy.description import Family, Modality, ModelInfo, describe
-from lightning_gan.deploy.loading import load_gan, read_checkpoint
+from lightning_gan.deploy.loading import load_gan, read_checkpoint, set_direction
 from lightning_gan.gan import GAN
 from lightning_gan.nets.labels import as_label_tensor, num_classes
 
@@ -109,8 +110,8 @@ class Generator:
         with self._seeded(seed):
             return self.module.predict_step(batch, 0)["output"].float().cpu()
 
-    def translate(self, image: Image.Image | str | Path) -> Image.Image:
-        """Translate one image of any size (pix2pix): the image ``predict`` would write for it.
+    def translate(self, image: Image.Image | str | Path, direction: str | None = None) -> Image.Image:
+        """Translate one image of any size (pix2pix, CycleGAN): the image ``predict`` would write for it.
 
         The image is converted to the generator's channels (grayscale by ITU-R 601-2 luma, or RGB) and mapped to
         [-1, 1] as :class:`~lightning_gan.data.paired_images.ConditionImageDataset` does; the module's whole-input
@@ -120,6 +121,8 @@ class Generator:
 
         Args:
             image: a PIL image or an image file.
+            direction: CycleGAN only: ``"AtoB"`` (G_A) or ``"BtoA"`` (G_B); it stays chosen for later calls
+                (:attr:`info` describes it). Default: the current one (at loading: the checkpoint's data direction).
 
         Returns:
             An 8-bit ``"RGB"`` or ``"L"`` image of the input's size.
@@ -130,6 +133,15 @@ class Generator:
             ImageReadError: the file cannot be read (named).
         """
         self._require("translate", "image", conditional=True)
+        if direction is not None and direction != self.info.direction:
+            set_direction(self.module, direction)
+            generator = self.module.inference_generator
+            self.info = replace(
+                self.info,
+                direction=direction,
+                condition_channels=int(getattr(generator, "in_channels", 3)),
+                output_channels=int(getattr(generator, "out_channels", 3)),
+            )
         channels = int(self.info.condition_channels or 3)
         if isinstance(image, str | Path):
             check_predict_channels([Path(image)], channels)
@@ -240,6 +252,7 @@ def load_generator(
             (see :func:`read_checkpoint`).
     """
     module, checkpoint = load_gan(ckpt_path, trusted_modules=trusted_modules)
+    set_direction(module, None, checkpoint.get("datamodule_hyper_parameters"))
     info = describe(module, checkpoint.get("datamodule_hyper_parameters"))
     return Generator(module, info, torch.device(device) if device is not None else _default_device())
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from lightning_gan.gan import GAN
 
-Family = Literal["pix2pix", "segan", "dcgan", "conditional", "unconditional"]
+Family = Literal["pix2pix", "segan", "dcgan", "cyclegan", "conditional", "unconditional"]
 Modality = Literal["image", "audio"]
 
 
@@ -28,8 +28,8 @@ class ModelInfo:
     """What a checkpoint's generator expects and returns (see :func:`describe`).
 
     Attributes:
-        family: ``"pix2pix"``, ``"segan"`` or ``"dcgan"`` for the project's generators; ``"conditional"`` or
-            ``"unconditional"`` for others.
+        family: ``"pix2pix"``, ``"segan"``, ``"dcgan"`` or ``"cyclegan"`` for the project's generators;
+            ``"conditional"`` or ``"unconditional"`` for others.
         modality: ``"image"`` (N x C x H x W) or ``"audio"`` (N x 1 x T).
         generator: the generator's class path.
         conditional: whether the generator takes a condition (an image to translate, noisy speech).
@@ -46,6 +46,8 @@ class ModelInfo:
             (:class:`~lightning_gan.whole_input.geometry.ImageGeometry`
             as a dict: preprocess, load_size, crop_size, size_multiple), when the model's whole-input strategy
             records one (:class:`~lightning_gan.whole_input.geometry.AtTrainingScale`); ``None`` otherwise.
+        direction: the way a two-way generator (CycleGAN) translates, ``"AtoB"`` or ``"BtoA"``; the channels above
+            are that direction's. ``None`` for one-way generators.
     """
 
     family: Family
@@ -62,6 +64,7 @@ class ModelInfo:
     de_emphasis: float | None
     ema: bool
     geometry: dict[str, Any] | None = None
+    direction: str | None = None
 
 
 def _modality(module: GAN, generator: nn.Module, data: dict[str, Any], conditional: bool) -> Modality:
@@ -90,7 +93,10 @@ def _example_size(module: GAN, generator: nn.Module, data: dict[str, Any], modal
     if modality == "audio":
         candidates = [data.get("window"), strategy, multiple]
     else:
-        candidates = [data.get("crop_size"), multiple, strategy]
+        # The training crop recorded by AtTrainingScale comes before the size multiple: a ResNet generator's multiple
+        # (4) is no size it was trained at, where a U-Net's (2**num_downs) is its crop.
+        geometry = module.inference.state_dict().get("geometry") or {}
+        candidates = [data.get("crop_size"), geometry.get("crop_size"), multiple, strategy]
     return next((int(c) for c in candidates if isinstance(c, int) and c > 0), None)
 
 
@@ -129,6 +135,7 @@ def describe(module: GAN, data: dict[str, Any] | None = None) -> ModelInfo:
         de_emphasis=float(postprocess) if postprocess else None,
         ema=module.generator_ema is not None,
         geometry=module.inference.state_dict().get("geometry"),
+        direction=direction if isinstance(direction := getattr(generator, "direction", None), str) else None,
     )
 
 

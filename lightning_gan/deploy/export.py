@@ -65,7 +65,7 @@ import torch
 from torch import Tensor, nn
 
 from lightning_gan.deploy.description import ModelInfo, describe
-from lightning_gan.deploy.loading import load_gan
+from lightning_gan.deploy.loading import load_gan, set_direction
 from lightning_gan.errors import ConfigError
 from lightning_gan.gan import GAN
 from lightning_gan.nets.labels import num_classes
@@ -237,6 +237,7 @@ def metadata(
         "de_emphasis": info.de_emphasis,
         "z": _z_rule(info, inputs.get("z")),
         "whole_input": whole_input,
+        **({"direction": info.direction} if info.direction is not None else {}),
         "preprocess": preprocess,
         "postprocess": postprocess,
     }
@@ -292,6 +293,7 @@ def export(
     opset: int = DEFAULT_OPSET,
     overwrite: bool = False,
     trusted_modules: str | Iterable[str] | None = None,
+    direction: str | None = None,
 ) -> Path:
     """Export a checkpoint's inference generator to ``output`` and write ``output.json`` beside it.
 
@@ -303,6 +305,8 @@ def export(
         overwrite: replace an existing ``output`` / ``output.json`` (never the checkpoint itself).
         trusted_modules: module prefixes the checkpoint may name beyond the defaults
             (:mod:`lightning_gan.checkpoints.trust`, docs/security.md).
+        direction: CycleGAN only: export G_A (``"AtoB"``) or G_B (``"BtoA"``); default: the checkpoint's data
+            direction. The JSON's ``direction`` says which.
 
     Returns:
         The path of the exported model.
@@ -320,9 +324,13 @@ def export(
     path = Path(output) if output is not None else default_output(ckpt_path, format)
     check_output(ckpt_path, path, format, overwrite)
     module, checkpoint = load_gan(ckpt_path, trusted_modules=trusted_modules)
+    set_direction(module, direction, checkpoint.get("datamodule_hyper_parameters"))
     info = describe(module, checkpoint.get("datamodule_hyper_parameters"))
     module = module.float()
     generator = module.inference_generator.eval().requires_grad_(False)
+    translator = getattr(generator, "translator", None)
+    if translator is not None:  # a two-way pair: export the chosen direction's generator alone
+        generator = translator()
     if num_classes(generator) is not None:
         raise ValueError(
             f"{ckpt_path}: exporting a class-conditional generator ({info.generator}, num_classes="
@@ -394,6 +402,12 @@ def build_parser() -> argparse.ArgumentParser:
         "$LIGHTNING_GAN_TRUSTED_MODULES; docs/security.md); trust only files you trust",
     )
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default: {DEFAULT_OPSET})")
+    parser.add_argument(
+        "--direction",
+        choices=("AtoB", "BtoA"),
+        default=None,
+        help="CycleGAN: export G_A (AtoB) or G_B (BtoA) (default: the checkpoint's data direction)",
+    )
     return parser
 
 
@@ -413,7 +427,9 @@ def main(argv: list[str]) -> Path:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        path = export(args.ckpt_path, args.format, args.output, args.opset, args.overwrite, args.trusted_modules)
+        path = export(
+            args.ckpt_path, args.format, args.output, args.opset, args.overwrite, args.trusted_modules, args.direction
+        )
     except (FileNotFoundError, ValueError, OutputWriteError) as err:
         parser.error(str(err))
     print(f"wrote {path} and {sidecar_path(path)}")

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from lightning_gan.checkpoints.reading import read_checkpoint
+from lightning_gan.errors import ConfigError
 from lightning_gan.gan import GAN
 
 
@@ -65,4 +66,28 @@ def load_gan(
     return module, checkpoint
 
 
-__all__ = ["load_gan", "read_checkpoint"]
+def set_direction(module: GAN, direction: str | None, data: dict[str, Any] | None = None) -> str | None:
+    """Choose which way a two-way generator (CycleGAN's :class:`~lightning_gan.nets.GeneratorPair`) translates in
+    ``module``'s predictions and exports: ``direction``, else the checkpoint's data ``direction`` (``data``: its
+    ``datamodule_hyper_parameters``), else ``"AtoB"``. Returns the direction, ``None`` for one-way generators.
+
+    Raises:
+        ConfigError: ``direction`` is given for a one-way generator.
+        ValueError: ``direction`` is neither ``"AtoB"`` nor ``"BtoA"``.
+    """
+    choose = getattr(module.objective, "set_direction", None)
+    if choose is None:
+        if direction is not None:
+            raise ConfigError(
+                f"direction = {direction!r}: this checkpoint's {type(module.generator).__name__} translates one way "
+                "only; expected no direction (directions are for CycleGAN's GeneratorPair)"
+            )
+        return None
+    chosen = direction or (data or {}).get("direction") or "AtoB"
+    choose(chosen, module.generator)
+    if module.generator_ema is not None:
+        choose(chosen, module.inference_generator)
+    return str(chosen)
+
+
+__all__ = ["load_gan", "read_checkpoint", "set_direction"]

@@ -63,12 +63,14 @@ class Scored(NamedTuple):
     """What evaluation scores for one batch, post-processed (e.g. de-emphasised): G's ``output`` against the
     ``target``; ``condition`` is shown beside them; ``baseline``, when set, is scored as ``<stage>/input_<metric>``
     (the input itself as an answer). ``output`` is ``None`` when G's outputs are drawn elsewhere (unconditional
-    sample quality draws fixed-noise samples at the epoch's end)."""
+    sample quality draws fixed-noise samples at the epoch's end). ``values``: scores the objective computes itself
+    (CycleGAN's cycle-reconstruction L1 of both directions), logged as ``<stage>/<name>`` averaged over the epoch."""
 
     output: Tensor | None
     target: Tensor
     condition: Tensor | None = None
     baseline: Tensor | None = None
+    values: dict[str, Tensor] | None = None
 
 
 class Objective(nn.Module, ABC):

@@ -190,11 +190,27 @@ class CycleConsistency(Objective):
     def evaluate(self, loop: Loop, batch: Batch, infer: Any, need_output: bool) -> Scored:
         """Translations in :attr:`direction` (A -> B by default) against the real images of the target domain
         (unpaired: for FID/KID, not for per-pixel metrics, unless the evaluation split pairs them by name as the
-        demo's does), shown beside their inputs."""
-        source, target = (batch["a"], batch["b"]) if self.direction == "AtoB" else (batch["b"], batch["a"])
-        if not need_output:
-            return Scored(None, target)
-        return Scored(infer(source, None), target, source)
+        demo's does), shown beside their inputs; and the cycle-reconstruction L1 of both directions
+        (``cycle_l1_A`` = |G_B(G_A(A)) - A|, ``cycle_l1_B`` = |G_A(G_B(B)) - B|), each generator applied to whole
+        images as in prediction. Always computed (``need_output`` aside): the cycle scores need the translations."""
+        real_a, real_b = batch["a"], batch["b"]
+        chosen = self.direction
+        try:
+            self.direction = "AtoB"
+            fake_b = infer(real_a, None)
+            self.direction = "BtoA"
+            rec_a = infer(fake_b, None)
+            fake_a = infer(real_b, None)
+            self.direction = "AtoB"
+            rec_b = infer(fake_a, None)
+        finally:
+            self.direction = chosen
+        values = {
+            "cycle_l1_A": self.cycle_loss(rec_a, real_a).detach(),
+            "cycle_l1_B": self.cycle_loss(rec_b, real_b).detach(),
+        }
+        source, output, target = (real_a, fake_b, real_b) if chosen == "AtoB" else (real_b, fake_a, real_a)
+        return Scored(output, target, source, values=values)
 
 
 __all__ = ["CycleConsistency"]

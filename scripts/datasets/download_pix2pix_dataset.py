@@ -1,4 +1,4 @@
-"""Download and unpack one of the public pix2pix datasets into ``ROOT/NAME/{train,val,test}``.
+"""Download and unpack one of the public pix2pix or CycleGAN datasets into ``ROOT/NAME/``.
 
 The archives are the ones the pix2pix authors host (junyanz/pytorch-CycleGAN-and-pix2pix,
 ``datasets/download_pix2pix_dataset.sh``): ``http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/NAME.tar.gz``. Each
@@ -7,9 +7,16 @@ unpacks to ``NAME/train``, ``NAME/val`` and/or ``NAME/test`` holding aligned A|B
 is unpacked with tarfile's ``"data"`` filter, which refuses absolute paths, ``..``, links out of the folder and
 device files.
 
+The unpaired CycleGAN archives (the same authors' ``datasets/download_cyclegan_dataset.sh``:
+``http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/NAME.zip``) unpack to ``NAME/trainA``, ``trainB``, ``testA``,
+``testB``, the layout :class:`lightning_gan.data.UnpairedImageDataModule` reads; ``--unpaired`` picks them for the
+names both collections have (facades, maps, cityscapes), and names only CycleGAN has (horse2zebra, ...) need no flag.
+Zip members are checked before anything is written: an absolute path, ``..`` or a link is refused.
+
 Usage::
 
     python scripts/datasets/download_pix2pix_dataset.py facades --root datasets
+    python scripts/datasets/download_pix2pix_dataset.py horse2zebra --root datasets   # unpaired: trainA/ ...
     python scripts/datasets/download_pix2pix_dataset.py facades --archive ~/Downloads/facades.tar.gz   # no download
 """
 
@@ -21,12 +28,19 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 DATASETS = ("facades", "cityscapes", "maps", "edges2shoes", "edges2handbags", "night2day")
 URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
 SPLITS = ("train", "val", "test")
+CYCLEGAN_DATASETS = (
+    "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo", "ukiyoe2photo",
+    "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower", "ae_photos",
+)  # fmt: skip
+CYCLEGAN_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
+UNPAIRED_SPLITS = ("trainA", "trainB", "testA", "testB")
 _CHUNK = 1 << 20
 
 
@@ -34,12 +48,16 @@ class DatasetError(RuntimeError):
     """A download or unpack step failed; the message says which and why."""
 
 
-def dataset_url(name: str) -> str:
-    """The authors' URL of dataset ``name``.
+def dataset_url(name: str, unpaired: bool = False) -> str:
+    """The authors' URL of dataset ``name``: a pix2pix archive, or with ``unpaired`` a CycleGAN one.
 
     Raises:
-        ValueError: ``name`` is not one of :data:`DATASETS`.
+        ValueError: ``name`` is not one of :data:`DATASETS` (:data:`CYCLEGAN_DATASETS` with ``unpaired``).
     """
+    if unpaired:
+        if name not in CYCLEGAN_DATASETS:
+            raise ValueError(f"unknown CycleGAN dataset {name!r}; expected one of {', '.join(CYCLEGAN_DATASETS)}")
+        return CYCLEGAN_URL.format(name=name)
     if name not in DATASETS:
         raise ValueError(f"unknown pix2pix dataset {name!r}; expected one of {', '.join(DATASETS)}")
     return URL.format(name=name)
@@ -88,29 +106,48 @@ def download(url: str, dest: Path, out: TextIO | None = None, timeout: float = 6
     return dest
 
 
+def _extract_zip(archive: Path, root: Path) -> None:
+    """Extract a zip after checking every member: no absolute path, no ``..``, no link (as tarfile's "data" filter)."""
+    with zipfile.ZipFile(archive) as zipped:
+        base = root.resolve()
+        for info in zipped.infolist():
+            target = (root / info.filename).resolve()
+            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+            if info.filename.startswith(("/", "\\")) or not target.is_relative_to(base) or is_link:
+                raise DatasetError(f"{archive}: member {info.filename!r} would land outside {root} or is a link")
+        zipped.extractall(root)
+
+
 def unpack(archive: Path, root: Path, name: str) -> Path:
-    """Unpack ``archive`` (a .tar.gz holding ``name/<split>/...``) into ``root``; returns ``root/name``.
+    """Unpack ``archive`` (a .tar.gz or .zip holding ``name/<split>/...``) into ``root``; returns ``root/name``.
 
     Raises:
         DatasetError: the archive cannot be read, a member would land outside ``root`` or is not a plain file or
-            folder (tarfile's ``"data"`` filter), or ``root/name`` has no split folder afterwards.
+            folder (tarfile's ``"data"`` filter; the same checks for zips), or ``root/name`` has no split folder
+            (``train``, ``val``, ``test``, or CycleGAN's ``trainA`` ...) afterwards.
     """
     root.mkdir(parents=True, exist_ok=True)
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(root, filter="data")
-    except (tarfile.TarError, OSError) as err:
+        if zipfile.is_zipfile(archive):
+            _extract_zip(archive, root)
+        else:
+            with tarfile.open(archive, "r:*") as tar:
+                tar.extractall(root, filter="data")
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as err:
         raise DatasetError(f"cannot unpack {archive}: {err}") from err
     target = root / name
-    found = [s for s in SPLITS if (target / s).is_dir()]
+    found = [s for s in (*SPLITS, *UNPAIRED_SPLITS) if (target / s).is_dir()]
     if not found:
         raise DatasetError(
-            f"{archive} did not produce {target}/train, val or test; the archive should hold {name}/<split>/ folders"
+            f"{archive} did not produce {target}/train, val, test (pix2pix) or trainA, trainB, testA, testB "
+            f"(CycleGAN); the archive should hold {name}/<split>/ folders"
         )
     return target
 
 
-def fetch(name: str, root: Path, archive: Path | None = None, out: TextIO | None = None) -> Path:
+def fetch(
+    name: str, root: Path, archive: Path | None = None, out: TextIO | None = None, unpaired: bool = False
+) -> Path:
     """Download (unless ``archive`` is given) and unpack dataset ``name`` into ``root/name``; returns that folder.
 
     An existing ``root/name`` with a ``train/`` folder is left alone (delete it to fetch again). Progress and notes go
@@ -121,9 +158,9 @@ def fetch(name: str, root: Path, archive: Path | None = None, out: TextIO | None
         DatasetError: the archive is missing, the download fails or the archive does not unpack to ``root/name``.
     """
     out = out if out is not None else sys.stderr
-    url = dataset_url(name)
+    url = dataset_url(name, unpaired)
     target = root / name
-    if (target / "train").is_dir():
+    if (target / ("trainA" if unpaired else "train")).is_dir():
         out.write(f"{target} already exists; nothing to do (delete it to download again)\n")
         return target
     if archive is not None:
@@ -131,7 +168,7 @@ def fetch(name: str, root: Path, archive: Path | None = None, out: TextIO | None
             raise DatasetError(f"archive not found: {archive}")
         return unpack(archive, root, name)
     with tempfile.TemporaryDirectory(dir=root if root.is_dir() else None) as tmp:
-        path = download(url, Path(tmp) / f"{name}.tar.gz", out)
+        path = download(url, Path(tmp) / url.rsplit("/", 1)[-1], out)
         out.write(f"unpacking into {root}\n")
         return unpack(path, root, name)
 
@@ -139,17 +176,22 @@ def fetch(name: str, root: Path, archive: Path | None = None, out: TextIO | None
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (0 on success, 1 with a message on failure)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("name", choices=DATASETS, help="dataset to fetch")
+    parser.add_argument("name", choices=sorted({*DATASETS, *CYCLEGAN_DATASETS}), help="dataset to fetch")
+    parser.add_argument(
+        "--unpaired", action="store_true", help="the CycleGAN archive (trainA/trainB/testA/testB) of a name both have"
+    )
     parser.add_argument("--root", type=Path, default=Path("datasets"), help="parent folder (default: datasets)")
-    parser.add_argument("--archive", type=Path, default=None, help="unpack this local .tar.gz, no download")
+    parser.add_argument("--archive", type=Path, default=None, help="unpack this local .tar.gz or .zip, no download")
     args = parser.parse_args(argv)
     args.root.mkdir(parents=True, exist_ok=True)
     try:
-        target = fetch(args.name, args.root, args.archive)
+        unpaired = args.unpaired or args.name not in DATASETS
+        target = fetch(args.name, args.root, args.archive, unpaired=unpaired)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    counts = {s: sum(1 for _ in (target / s).iterdir()) for s in SPLITS if (target / s).is_dir()}
+    splits = (*SPLITS, *UNPAIRED_SPLITS)
+    counts = {s: sum(1 for _ in (target / s).iterdir()) for s in splits if (target / s).is_dir()}
     print(f"{args.name} is in {target}: " + ", ".join(f"{s} {n} files" for s, n in counts.items()))
     return 0
 

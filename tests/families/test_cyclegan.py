@@ -5,14 +5,20 @@ bit-identical to an uninterrupted one; bad data stops at setup with one message.
 Training runs use tiny networks (ngf 4, one residual block) on a copy of a few demo images: seconds on a CPU.
 """
 
+import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from lightning_gan.cli import main
+from lightning_gan.deploy.api import load_generator
+from lightning_gan.deploy.export import main as export_main
+from lightning_gan.deploy.export import sidecar_path
+from lightning_gan.deploy.loading import load_gan
 from lightning_gan.errors import ConfigError, InputError, user_error
 from tests.conftest import CONFIGS, ROOT
 from tests.experiments import EXPERIMENTS
@@ -35,15 +41,18 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def small_demo(tmp_path: Path) -> Path:
+def copy_small_demo(root: Path) -> Path:
     """6 A and 4 B training images, 2 + 2 test images, copied from the bundled demo."""
-    root = tmp_path / "data"
     for split, n in (("trainA", 6), ("trainB", 4), ("testA", 2), ("testB", 2)):
         (root / split).mkdir(parents=True)
         for path in sorted((DEMO / split).glob("*.png"))[:n]:
             shutil.copy(path, root / split / path.name)
     return root
+
+
+@pytest.fixture
+def small_demo(tmp_path: Path) -> Path:
+    return copy_small_demo(tmp_path / "data")
 
 
 def run(command: str, root: Path, data: Path, *extra: str):
@@ -55,6 +64,16 @@ def last_checkpoint(root: Path) -> Path:
     return root / "csv" / "version_0" / "checkpoints" / "last.ckpt"
 
 
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One tiny epoch: (the data, last.ckpt)."""
+    tmp = tmp_path_factory.mktemp("cyclegan")
+    data = copy_small_demo(tmp / "data")
+    torch.set_num_threads(1)
+    run("fit", tmp / "run", data, "--trainer.max_epochs", "1")
+    return data, last_checkpoint(tmp / "run")
+
+
 def test_fit_test_and_predict_in_both_directions(tmp_path: Path, small_demo: Path) -> None:
     cli = run("fit", tmp_path / "run", small_demo, "--trainer.max_epochs", "1")
     assert cli.trainer.global_step == 2 * 3  # max(6, 4) = 6 items in batches of 2, two optimizer steps each
@@ -64,7 +83,9 @@ def test_fit_test_and_predict_in_both_directions(tmp_path: Path, small_demo: Pat
     assert saved["objective.pool_fake_b._extra_state"].shape == (6, 3, 64, 64)  # the pools are in the checkpoint
 
     tested = run("test", tmp_path / "run", small_demo, "--ckpt_path", str(checkpoint))
-    assert {"test/psnr", "test/ssim", "test/l1"} <= set(tested.trainer.callback_metrics)
+    logged = tested.trainer.callback_metrics
+    assert {"test/psnr", "test/ssim", "test/l1", "test/cycle_l1_A", "test/cycle_l1_B"} <= set(logged)
+    assert 0 < float(logged["test/cycle_l1_A"]) < 2 and 0 < float(logged["test/cycle_l1_B"]) < 2
 
     outputs = {}
     for direction, source in (("AtoB", "testA"), ("BtoA", "testB")):
@@ -82,6 +103,39 @@ def test_fit_test_and_predict_in_both_directions(tmp_path: Path, small_demo: Pat
         generated = cli.model.objective.generate(g, x, None, None, torch.device("cpu"))
         assert torch.equal(generated, translator(x))  # the direction's own generator translates
     assert outputs["AtoB"] == outputs["BtoA"] == [(64, 64), (64, 64)]
+
+
+def test_the_python_api_translates_in_the_direction_asked(fitted: tuple[Path, Path]) -> None:
+    data, checkpoint = fitted
+    generator = load_generator(checkpoint, device="cpu")
+    assert (generator.info.family, generator.info.direction) == ("cyclegan", "AtoB")
+    image = data / "testA" / "0000.png"
+    a_to_b = generator.translate(image)
+    assert generator.translate(image, direction="AtoB") == a_to_b
+    b_to_a = generator.translate(image, direction="BtoA")  # an A image through G_B: a different translation
+    assert generator.info.direction == "BtoA" and b_to_a.size == a_to_b.size == (64, 64)
+    assert np.abs(np.asarray(b_to_a, dtype=float) - np.asarray(a_to_b, dtype=float)).mean() > 0.5
+    with pytest.raises(ValueError, match=r"`direction` to be one of \('AtoB', 'BtoA'\)"):
+        generator.translate(image, direction="AtoC")
+
+
+@pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
+def test_export_writes_one_direction_with_its_geometry(
+    fitted: tuple[Path, Path], tmp_path: Path, direction: str
+) -> None:
+    _, checkpoint = fitted
+    out = export_main(["--ckpt_path", str(checkpoint), "--format", "torchscript", "--direction", direction,
+                       "--output", str(tmp_path / "g.pt")])  # fmt: skip
+    meta = json.loads(sidecar_path(out).read_text())
+    assert (meta["family"], meta["direction"]) == ("cyclegan", direction)
+    assert meta["whole_input"]["geometry"]["crop_size"] == 64 and meta["whole_input"]["geometry"]["load_size"] == 72
+    traced = torch.jit.load(str(out))
+    module, _ = load_gan(checkpoint)
+    pair = module.inference_generator.eval()
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        expected = (pair.g_a if direction == "AtoB" else pair.g_b)(x)
+        torch.testing.assert_close(traced(x), expected)
 
 
 def test_a_resumed_fit_with_pools_is_bit_identical(tmp_path: Path, small_demo: Path) -> None:

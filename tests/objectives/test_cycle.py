@@ -224,3 +224,25 @@ def test_parameter_counts_equal_the_references() -> None:
         g, d = GeneratorPair(), DiscriminatorPair()
     assert [n_params(g.g_a), n_params(g.g_b), n_params(d.d_a), n_params(d.d_b)] == [11_378_179] * 2 + [2_764_737] * 2
     assert (n_params(g), n_params(d)) == (2 * 11_378_179, 2 * 2_764_737)
+
+
+def test_evaluation_scores_the_chosen_direction_and_both_cycles() -> None:
+    g, d = small_pair()
+    objective = CycleConsistency()
+    model = GAN(g, d, objective).eval()
+    batch = {"a": torch.rand(1, 3, 16, 16) * 2 - 1, "b": torch.rand(1, 3, 16, 16) * 2 - 1}
+    with torch.no_grad():
+        for direction in ("AtoB", "BtoA"):
+            objective.set_direction(direction, g)
+            scored = objective.evaluate(model, batch, lambda c, labels: model(c, labels=labels), need_output=True)
+            assert objective.direction == direction  # restored after scoring both cycles
+            source, target = ("a", "b") if direction == "AtoB" else ("b", "a")
+            translate = g.g_a if direction == "AtoB" else g.g_b
+            assert torch.equal(scored.output, translate(batch[source])) and scored.target is batch[target]
+            assert scored.values is not None
+            torch.testing.assert_close(
+                scored.values["cycle_l1_A"], (g.g_b(g.g_a(batch["a"])) - batch["a"]).abs().mean()
+            )
+            torch.testing.assert_close(
+                scored.values["cycle_l1_B"], (g.g_a(g.g_b(batch["b"])) - batch["b"]).abs().mean()
+            )
