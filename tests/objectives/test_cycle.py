@@ -1,5 +1,6 @@
 """CycleConsistency (CycleGAN): the loop's steps equal a plain PyTorch update written from the reference's
-``optimize_parameters`` order, the image pool's rule, and the setup-time checks of the data."""
+``optimize_parameters`` order (``benchmarks/reference_cyclegan.py``, also the benchmark's baseline), the image
+pool's rule, and the setup-time checks of the data."""
 
 import copy
 from functools import partial
@@ -7,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.nn.functional as F
 from lightning.pytorch import Callback, Trainer
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from benchmarks.reference_cyclegan import ReferenceCycleGANStep
 from lightning_gan.errors import ConfigError
 from lightning_gan.gan import GAN
 from lightning_gan.nets import DiscriminatorPair, GeneratorPair
@@ -25,71 +26,6 @@ def small_pair(channels_a: int = 3, channels_b: int = 3) -> tuple[GeneratorPair,
     g = GeneratorPair(channels_a, channels_b, ngf=4, n_blocks=1)
     d = DiscriminatorPair(channels_a, channels_b, ndf=4, n_layers=2)
     return g, d
-
-
-class ReferencePool:
-    """The reference's ``ImagePool.query``, written out (torch's RNG in place of Python's ``random``)."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.images = size, []
-
-    def query(self, batch: Tensor) -> Tensor:
-        out = []
-        for image in batch.detach():
-            if len(self.images) < self.size:
-                self.images.append(image)
-                out.append(image)
-            elif torch.rand(()).item() > 0.5:
-                i = torch.randint(0, self.size, ()).item()
-                out.append(self.images[i].clone())
-                self.images[i] = image
-            else:
-                out.append(image)
-        return torch.stack(out)
-
-
-class PlainCycleGAN:
-    """``cycle_gan_model.py``'s ``optimize_parameters`` in plain PyTorch: forward, G step with D frozen, then
-    ``backward_D_A`` and ``backward_D_B`` on pooled fakes and one D step. LSGAN: ``MSE(D(x), 1 or 0)``."""
-
-    def __init__(self, g: GeneratorPair, d: DiscriminatorPair, pool_size: int) -> None:
-        self.g_a, self.g_b, self.d_a, self.d_b = g.g_a, g.g_b, d.d_a, d.d_b
-        self.opt_g = torch.optim.Adam([*self.g_a.parameters(), *self.g_b.parameters()], lr=LR, betas=BETAS)
-        self.opt_d = torch.optim.Adam([*self.d_a.parameters(), *self.d_b.parameters()], lr=LR, betas=BETAS)
-        self.fake_a_pool, self.fake_b_pool = ReferencePool(pool_size), ReferencePool(pool_size)
-
-    @staticmethod
-    def gan(scores: Tensor, real: bool) -> Tensor:
-        return F.mse_loss(scores, torch.full_like(scores, 1.0 if real else 0.0))
-
-    def step(self, real_a: Tensor, real_b: Tensor) -> float:
-        fake_b = self.g_a(real_a)
-        rec_a = self.g_b(fake_b)
-        fake_a = self.g_b(real_b)
-        rec_b = self.g_a(fake_a)
-        for p in [*self.d_a.parameters(), *self.d_b.parameters()]:
-            p.requires_grad_(False)
-        self.opt_g.zero_grad()
-        idt_a = self.g_a(real_b)
-        loss_idt_a = F.l1_loss(idt_a, real_b) * 10 * 0.5
-        idt_b = self.g_b(real_a)
-        loss_idt_b = F.l1_loss(idt_b, real_a) * 10 * 0.5
-        loss_g_a = self.gan(self.d_a(fake_b), True)
-        loss_g_b = self.gan(self.d_b(fake_a), True)
-        loss_cycle_a = F.l1_loss(rec_a, real_a) * 10
-        loss_cycle_b = F.l1_loss(rec_b, real_b) * 10
-        loss_g = loss_g_a + loss_g_b + loss_cycle_a + loss_cycle_b + loss_idt_a + loss_idt_b
-        loss_g.backward()
-        self.opt_g.step()
-        for p in [*self.d_a.parameters(), *self.d_b.parameters()]:
-            p.requires_grad_(True)
-        self.opt_d.zero_grad()
-        for d, real, fake in ((self.d_a, real_b, self.fake_b_pool.query(fake_b)),
-                              (self.d_b, real_a, self.fake_a_pool.query(fake_a))):  # fmt: skip
-            loss_d = (self.gan(d(real), True) + self.gan(d(fake.detach()), False)) * 0.5
-            loss_d.backward()
-        self.opt_d.step()
-        return loss_g.item()
 
 
 class SeedAtBatchStart(Callback):
@@ -107,12 +43,13 @@ def test_lightning_steps_equal_the_reference_update_in_its_order(tmp_path: Path)
     """Three batches of 2 with a pool of 3: the pool fills, then swaps; both generators and both discriminators end
     equal to the plain update's, and the logged G loss of the last batch is the plain one."""
     g, d = small_pair()
-    plain = PlainCycleGAN(copy.deepcopy(g), copy.deepcopy(d), pool_size=3)
+    g_ref, d_ref = copy.deepcopy(g), copy.deepcopy(d)
+    plain = ReferenceCycleGANStep(g_ref.g_a, g_ref.g_b, d_ref.d_a, d_ref.d_b, pool_size=3, lr=LR, betas=BETAS)
     data = batches(3)
     plain_losses = []
     for i, batch in enumerate(data):
         torch.manual_seed(100 + i)
-        plain_losses.append(plain.step(batch["a"], batch["b"]))
+        plain_losses.append(plain.step(batch))
 
     adam = partial(torch.optim.Adam, lr=LR, betas=BETAS)
     model = GAN(g, d, CycleConsistency(pool_size=3), g_optimizer=adam, d_optimizer=adam)
