@@ -16,7 +16,7 @@ SUBCOMMAND_HELP: dict[str, str] = {
     "predict": "Write the generator's output for each input.",
     "export": "Write the generator as ONNX or TorchScript.",
 }
-DESCRIPTION = "GAN training on PyTorch Lightning: pix2pix, SEGAN and DCGAN, configured by YAML."
+DESCRIPTION = "GAN training on PyTorch Lightning: pix2pix, CycleGAN, SEGAN and DCGAN, configured by YAML."
 
 
 def add_subcommands(cli: Any, parser: LightningArgumentParser, **kwargs: Any) -> None:
