@@ -94,6 +94,7 @@ class MetricGANGenerator(nn.Module):
             shorter than ``n_fft // 2 + 1`` samples.
     """
 
+    window: Tensor
     in_channels: int = 1
     out_channels: int = 1
     family = "metricgan"
@@ -257,7 +258,7 @@ class MetricDiscriminator(nn.Module):
         if not self.norm.weight.is_meta:
             for layer in [*self.convs, *self.linears]:
                 nn.init.xavier_uniform_(layer.weight)
-                nn.init.zeros_(layer.bias)  # type: ignore[arg-type]
+                nn.init.zeros_(layer.bias)
         if spectral_norm:
             apply_spectral_norm(self)
 
