@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 from lightning_gan.errors import ConfigError
 from lightning_gan.gan import GAN
 from lightning_gan.nets.metricgan import MetricDiscriminator, MetricGANGenerator
-from lightning_gan.objectives import MetricGANPlus, ReplayBuffer
+from lightning_gan.objectives import PESQ, MetricGANPlus, ReplayBuffer
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "speech_demo"
 WINDOW = 16000
@@ -45,7 +45,7 @@ def _gan(**objective: Any) -> GAN:
     return GAN(
         g,
         d,
-        objective=MetricGANPlus(**{"target_metric": "pesq", **objective}),
+        objective=MetricGANPlus(**{"target_metric": PESQ(workers=0), **objective}),
         g_optimizer=lambda p: torch.optim.Adam(p, lr=5e-4),
         d_optimizer=lambda p: torch.optim.Adam(p, lr=5e-4),
     )
@@ -58,7 +58,10 @@ def _trainer(tmp_path: Path, **kwargs: Any) -> Trainer:
 
 def _normalised_pesq(deg: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
     return torch.tensor(
-        [(pesq(16000, r[0].double().numpy(), d[0].double().numpy(), "wb") + 0.5) / 5 for d, r in zip(deg, ref)]
+        [
+            (pesq(16000, r[0].double().numpy(), d[0].double().numpy(), "wb") + 0.5) / 5
+            for d, r in zip(deg, ref, strict=True)
+        ]
     )
 
 
@@ -90,7 +93,7 @@ def test_replay_buffer_state_round_trip_continues_identically() -> None:
     new = (torch.randn(4, 1, 4), torch.randn(4, 1, 4), torch.rand(4))
     a.add(*new)
     b.add(*new)
-    for x, y in zip(a.sample(3), b.sample(3)):  # type: ignore[arg-type]
+    for x, y in zip(a.sample(3), b.sample(3), strict=True):  # type: ignore[arg-type]
         assert torch.equal(x, y)
 
 
@@ -129,8 +132,7 @@ class _Loop:
 def test_discriminator_targets_clean_is_one_and_metrics_are_normalised_pesq() -> None:
     batch = _batches(1)[0]
     g, _ = _nets()
-    objective = MetricGANPlus(target_metric="pesq")
-    objective.target_metric.workers = 0
+    objective = MetricGANPlus(target_metric=PESQ(workers=0))
     d = _Constant(0.25)
     with torch.no_grad():
         fakes = g(batch["condition"])
@@ -148,8 +150,7 @@ def test_an_unscorable_utterance_is_left_out_of_ds_terms() -> None:
     batch = _batches(1)[0]
     batch["real"][1] = 0.0  # silence: PESQ detects no utterance
     g, _ = _nets()
-    objective = MetricGANPlus()
-    objective.target_metric.workers = 0
+    objective = MetricGANPlus(target_metric=PESQ(workers=0))
     with torch.no_grad():
         fakes = g(batch["condition"])
     loss, logs = objective.discriminator_loss(_Loop(g, _Constant(0.5)), batch, fakes, 0)  # type: ignore[arg-type]
@@ -191,7 +192,7 @@ def _plain_recipe_steps(batches: list[dict[str, torch.Tensor]], seed: int) -> tu
         opt_d.zero_grad()
         loss.backward()
         opt_d.step()
-        history += [(e, c, float(q)) for e, c, q in zip(enhanced.detach(), clean, q_enh)]
+        history += [(e, c, float(q)) for e, c, q in zip(enhanced.detach(), clean, q_enh, strict=True)]
         g_loss = F.mse_loss(est(enhanced, clean), torch.ones(len(clean)))
         opt_g.zero_grad()
         g_loss.backward()
@@ -202,23 +203,21 @@ def _plain_recipe_steps(batches: list[dict[str, torch.Tensor]], seed: int) -> tu
 def test_two_loop_steps_equal_plain_pytorch_steps_of_the_recipe(tmp_path: Path) -> None:
     batches = _batches(2)
     model = _gan(replay_seed=3)
-    model.objective.target_metric.workers = 0
-    _trainer(tmp_path, max_steps=4).fit(model, DataLoader(batches, batch_size=None))  # 2 batches: D, G, D, G
+    loader = DataLoader(batches, batch_size=None)  # type: ignore[arg-type]
+    _trainer(tmp_path, max_steps=4).fit(model, loader)  # 2 batches: D, G, D, G
     g, d = _plain_recipe_steps(batches, seed=3)
     for ours, plain in ((model.generator, g), (model.discriminator, d)):
-        for (name, a), b in zip(ours.state_dict().items(), plain.state_dict().values()):
+        for (name, a), b in zip(ours.state_dict().items(), plain.state_dict().values(), strict=True):
             assert torch.allclose(a, b, atol=1e-6), name
     assert len(model.objective.replay) == 4
 
 
 def test_resume_is_bit_identical_with_the_replay_buffer(tmp_path: Path) -> None:
-    loader = DataLoader(_batches(1, batch_size=2), batch_size=None)  # one batch per epoch: resume at its end
+    loader = DataLoader(_batches(1, batch_size=2), batch_size=None)  # type: ignore[arg-type]  # one batch per epoch: resume at its end
     whole = _gan()
-    whole.objective.target_metric.workers = 0
     _trainer(tmp_path / "whole", max_epochs=2).fit(whole, loader)
 
     first = _gan()
-    first.objective.target_metric.workers = 0
     trainer = _trainer(tmp_path / "first", max_epochs=1)
     trainer.fit(first, loader)
     trainer.save_checkpoint(tmp_path / "half.ckpt")
@@ -230,13 +229,12 @@ def test_resume_is_bit_identical_with_the_replay_buffer(tmp_path: Path) -> None:
     torch.save(checkpoint, tmp_path / "half.ckpt")
 
     resumed = _gan(replay_seed=123)  # the seed is overwritten by the checkpoint's generator state
-    resumed.objective.target_metric.workers = 0
     _trainer(tmp_path / "resumed", max_epochs=2).fit(resumed, loader, ckpt_path=tmp_path / "half.ckpt")
     a, b = whole.state_dict(), resumed.state_dict()
     for key in a:
         if key == "objective.replay._extra_state":
             assert a[key]["scores"] == b[key]["scores"] and a[key]["seen"] == b[key]["seen"]
             assert torch.equal(a[key]["rng"], b[key]["rng"])
-            assert all(torch.equal(x, y) for x, y in zip(a[key]["enhanced"], b[key]["enhanced"]))
+            assert all(torch.equal(x, y) for x, y in zip(a[key]["enhanced"], b[key]["enhanced"], strict=True))
         else:
             assert torch.equal(a[key], b[key]), key
