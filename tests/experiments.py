@@ -25,6 +25,13 @@ SEGAN_SMALL = [  # 4 layers of <= 32 maps on 2048-sample windows (a multiple of 
     "--data.init_args.window", "2048", "--data.init_args.hop", "1024",
     "--data.init_args.batch_size", "8", "--data.init_args.num_workers", "0",
 ]  # fmt: skip
+METRICGAN_SMALL = [  # a 2 x 8 BLSTM and a D of 4 maps on 0.5 s windows; PESQ in the test process
+    "--model.generator.init_args.hidden_size", "8", "--model.generator.init_args.linear_size", "8",
+    "--model.discriminator.init_args.base_channels", "4",
+    "--model.objective.init_args.target_metric.init_args.workers", "0",
+    "--data.init_args.window", "8192", "--data.init_args.hop", "4096",
+    "--data.init_args.batch_size", "2", "--data.init_args.num_workers", "0",
+]  # fmt: skip
 DCGAN_DIGITS_SMALL = ["--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8"]
 
 
@@ -66,6 +73,10 @@ EXPERIMENTS: dict[str, Experiment] = {
         _one_file("pix2pix_cpu", PIX2PIX_ON_DEMO),
         *(_pix2pix_dataset(dataset) for dataset in ("facades", "edges2shoes", "maps", "cityscapes")),
         _one_file("segan_demo", SEGAN_SMALL),
+        _one_file("metricgan_demo", METRICGAN_SMALL),
+        _one_file("metricgan_voicebank", [
+            "--data.init_args.root", "data/speech_demo", "--data.init_args.val_speakers", "[p005]", *METRICGAN_SMALL,
+        ]),
         _one_file("segan_voicebank", [
             "--data.init_args.root", "data/speech_demo", "--data.init_args.val_speakers", "[p005]", *SEGAN_SMALL,
         ]),
