@@ -10,6 +10,9 @@ import soundfile
 import torch
 
 from lightning_gan.cli import main
+from lightning_gan.deploy.api import load_generator
+from lightning_gan.errors import run_reporting_errors
+from lightning_gan.nets import MetricGANGenerator
 from tests.conftest import CONFIGS, ROOT
 
 DEMO = CONFIGS / "metricgan_demo.yaml"
@@ -110,8 +113,6 @@ def test_torchscript_export_matches_pytorch(checkpoint: Path, tmp_path: Path) ->
     main(["export", "--ckpt_path", str(checkpoint), "--format", "torchscript", "--output", str(output)])
     scripted = torch.jit.load(str(output))
     generator = torch.load(checkpoint, weights_only=False)["state_dict"]
-    from lightning_gan.nets import MetricGANGenerator
-
     g = MetricGANGenerator(hidden_size=8, linear_size=8)
     g.load_state_dict({k[len("generator.") :]: v for k, v in generator.items() if k.startswith("generator.")})
     x = 0.1 * torch.randn(2, 1, 12_345)
@@ -130,10 +131,23 @@ def test_torchscript_export_matches_pytorch(checkpoint: Path, tmp_path: Path) ->
 def test_bad_settings_stop_with_one_message(
     corpus: Path, tmp_path: Path, extra: list[str], expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lightning_gan.errors import run_reporting_errors
-
     args = ["fit", *tiny_args(corpus, tmp_path, "--trainer.max_steps", "2", *extra)]
     with pytest.raises(SystemExit) as exit_info:
         run_reporting_errors(main, args)
     assert exit_info.value.code != 0
     assert expected in capsys.readouterr().err
+
+
+def test_python_api_enhances_a_file_to_its_length(checkpoint: Path) -> None:
+    """`load_generator(...).enhance` is the generator on the whole file: no windows, no emphasis."""
+    path = DEMO_DATA / "noisy_testset_wav" / "p006_001.wav"
+    enhancer = load_generator(checkpoint)
+    assert (enhancer.info.family, enhancer.info.sample_rate) == ("metricgan", 16000)
+    enhanced = enhancer.enhance(path)
+    noisy = torch.from_numpy(soundfile.read(path, dtype="float32")[0])
+    assert enhanced.shape == noisy.shape
+    state = torch.load(checkpoint, weights_only=False)["state_dict"]
+    g = MetricGANGenerator(hidden_size=8, linear_size=8)
+    g.load_state_dict({k[len("generator.") :]: v for k, v in state.items() if k.startswith("generator.")})
+    with torch.no_grad():
+        assert torch.allclose(enhanced, g.eval()(noisy[None, None])[0, 0], atol=1e-5)
