@@ -32,6 +32,13 @@ CYCLEGAN_ON_DEMO = [  # the 256-px recipes on the bundled unpaired 64-px demo, t
     "--model.discriminator.init_args.ndf", "4",
     "--data.init_args.num_workers", "0",
 ]  # fmt: skip
+METRICGAN_SMALL = [  # a 2 x 8 BLSTM and a D of 4 maps on 0.5 s windows; PESQ in the test process
+    "--model.generator.init_args.hidden_size", "8", "--model.generator.init_args.linear_size", "8",
+    "--model.discriminator.init_args.base_channels", "4",
+    "--model.objective.init_args.target_metric.init_args.workers", "0",
+    "--data.init_args.window", "8192", "--data.init_args.hop", "4096",
+    "--data.init_args.batch_size", "2", "--data.init_args.num_workers", "0",
+]  # fmt: skip
 DCGAN_DIGITS_SMALL = ["--model.generator.init_args.ngf", "8", "--model.discriminator.init_args.ndf", "8"]
 
 
@@ -81,6 +88,10 @@ EXPERIMENTS: dict[str, Experiment] = {
         _one_file("cyclegan_demo", CYCLEGAN_ON_DEMO),
         *(_cyclegan_dataset(dataset) for dataset in ("horse2zebra", "monet2photo")),
         _one_file("segan_demo", SEGAN_SMALL),
+        _one_file("metricgan_demo", METRICGAN_SMALL),
+        _one_file("metricgan_voicebank", [
+            "--data.init_args.root", "data/speech_demo", "--data.init_args.val_speakers", "[p005]", *METRICGAN_SMALL,
+        ]),
         _one_file("segan_voicebank", [
             "--data.init_args.root", "data/speech_demo", "--data.init_args.val_speakers", "[p005]", *SEGAN_SMALL,
         ]),

@@ -34,6 +34,7 @@ Initialisation
 from lightning_gan.nets.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
 from lightning_gan.nets.cyclegan import DiscriminatorPair, GeneratorPair
 from lightning_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from lightning_gan.nets.metricgan import LearnableSigmoid, MetricDiscriminator, MetricGANGenerator
 from lightning_gan.nets.pix2pix import PatchGANDiscriminator, PixelDiscriminator, ResnetGenerator, UnetGenerator
 from lightning_gan.nets.segan import SEGANDiscriminator, SEGANGenerator
 
@@ -43,6 +44,9 @@ __all__ = [
     "DCGANGenerator",
     "DiscriminatorPair",
     "GeneratorPair",
+    "LearnableSigmoid",
+    "MetricDiscriminator",
+    "MetricGANGenerator",
     "PatchGANDiscriminator",
     "PixelDiscriminator",
     "ProjectionDiscriminator",

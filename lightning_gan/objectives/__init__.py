@@ -3,7 +3,7 @@
 An objective (:mod:`.base`) turns a batch into D's and G's losses and into what evaluation scores; the loop
 (:class:`lightning_gan.gan.GAN`) only runs the optimisation. Its parts are strategies of their own: adversarial losses
 (:mod:`.losses`), gradient penalties (:mod:`.penalties`), reconstruction losses (:mod:`.reconstruction`) and
-differentiable augmentation (:mod:`.augment`).
+differentiable augmentation (:mod:`.augment`), and the metrics a metric discriminator learns (:mod:`.target_metrics`).
 """
 
 from lightning_gan.objectives.adversarial import RealVersusFake
@@ -19,6 +19,7 @@ from lightning_gan.objectives.losses import (
     WassersteinGPLoss,
     WassersteinLoss,
 )
+from lightning_gan.objectives.metric_discriminator import MetricGANPlus, ReplayBuffer
 from lightning_gan.objectives.paired import PairedTranslation
 from lightning_gan.objectives.penalties import GradientPenalty, R1Penalty, R2Penalty
 from lightning_gan.objectives.pool import ImagePool
@@ -31,8 +32,11 @@ from lightning_gan.objectives.reconstruction import (
     WeightedSum,
 )
 from lightning_gan.objectives.synthesis import Synthesis
+from lightning_gan.objectives.target_metrics import PESQ, STOI, TargetMetric, WeightedMetric
 
 __all__ = [
+    "PESQ",
+    "STOI",
     "AdversarialLoss",
     "CycleConsistency",
     "DeEmphasised",
@@ -43,6 +47,7 @@ __all__ = [
     "L1Loss",
     "LeastSquaresLoss",
     "MSELoss",
+    "MetricGANPlus",
     "MinimaxLoss",
     "MultiResolutionSTFTLoss",
     "NonSaturatingLoss",
@@ -52,10 +57,13 @@ __all__ = [
     "R2Penalty",
     "RealVersusFake",
     "ReconstructionLoss",
+    "ReplayBuffer",
     "Scored",
     "Synthesis",
+    "TargetMetric",
     "Terms",
     "WassersteinGPLoss",
     "WassersteinLoss",
+    "WeightedMetric",
     "WeightedSum",
 ]

@@ -45,8 +45,20 @@ def fingerprint(tensor: torch.Tensor) -> dict[str, Any]:
     }
 
 
+def _leaves(key: str, value: Any) -> list[tuple[str, torch.Tensor]]:
+    """The tensors of a state-dict entry: the entry itself, or, for a module's extra state (e.g. MetricGAN+'s replay
+    buffer: lists of tensors, a generator state, counts), each tensor and number inside it, keyed by its path."""
+    if isinstance(value, torch.Tensor):
+        return [(key, value)]
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(f"{key}.{k}", v)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(f"{key}.{i}", v)]
+    return [(key, torch.tensor(float(value), dtype=torch.float64))]
+
+
 def _state(module: torch.nn.Module) -> dict[str, dict[str, Any]]:
-    return {k: fingerprint(v) for k, v in module.state_dict().items()}
+    return {k: fingerprint(t) for key, v in module.state_dict().items() for k, t in _leaves(key, v)}
 
 
 class _Capture(Callback):
