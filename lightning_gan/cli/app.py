@@ -51,6 +51,7 @@ from lightning_gan.callbacks.html_report import HtmlReport, ReportFolderError, e
 from lightning_gan.callbacks.prediction_writer import PredictionWriter
 from lightning_gan.callbacks.run_config import RunConfigCallback
 from lightning_gan.callbacks.run_locations import RunLocations
+from lightning_gan.callbacks.run_summary import RunSummary
 from lightning_gan.checkpoints import reading, trust
 from lightning_gan.checkpoints.atomic import AtomicCheckpointIO
 from lightning_gan.cli import run_reuse, warnings_filter
@@ -232,6 +233,7 @@ class GANCLI(_compat.PrivateCLIHooks):
             self._run_folder = run_folders.assign_run_folder(
                 trainer, trainer.default_root_dir, resumed, self._run_record
             )
+            callbacks.append(RunSummary(print_lines=False))  # printed by after_run_subcommand, after the loggers
         if source is not None:
             for callback in callbacks:  # they save nothing here; the run's folder keeps their restored state valid
                 if isinstance(callback, ModelCheckpoint) and not callback.dirpath:
@@ -296,6 +298,9 @@ class GANCLI(_compat.PrivateCLIHooks):
         for logger in self.trainer.loggers:
             if isinstance(logger, WandbLogger) and _compat.wandb_run_started(logger):
                 logger.experiment.finish()
+        for callback in self.trainer.callbacks:  # type: ignore[attr-defined]
+            if isinstance(callback, RunSummary) and callback.lines:
+                rank_zero_info("\n".join(callback.lines))
 
     def after_predict(self) -> None:  # LightningCLI calls `after_<subcommand>` when defined
         summary = report_skipped(self.datamodule)

@@ -32,12 +32,12 @@ from typing import Any
 import torch
 import yaml
 
+from lightning_gan.callbacks.run_summary import SUMMARY_FILE
 from lightning_gan.checkpoints import trust
 from lightning_gan.errors import CheckpointError, ConfigError, InputError
 from lightning_gan.training.output_paths import free_folder
 
 EVALUATING = ("validate", "test", "predict")
-SUMMARY_FILE = "metrics.json"  # written by the end-of-fit summary; names the best checkpoint
 _CONFIG_OPTIONS = ("--config", "-c")
 
 
