@@ -82,6 +82,9 @@ class PredictionWriter(BasePredictionWriter):
             raise ConfigError(
                 f"{OUTPUT_KEY} {self.output_dir} is a file, not a folder: give the folder to write the predictions into"
             )
+        source = getattr(trainer.datamodule, "predict_dir", None)  # type: ignore[attr-defined]
+        if source is not None:
+            check_apart(self.output_dir, OUTPUT_KEY, source, INPUT_KEY)
         if not self.overwrite and self.output_dir.is_dir() and any(self.output_dir.iterdir()):
             held = sorted(p.name for p in self.output_dir.iterdir())
             listed = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
@@ -90,9 +93,6 @@ class PredictionWriter(BasePredictionWriter):
                 f"earlier outputs. Nothing was written; choose a new or empty folder, or add --overwrite true to "
                 "replace outputs of the same name"
             )
-        source = getattr(trainer.datamodule, "predict_dir", None)  # type: ignore[attr-defined]
-        if source is not None:
-            check_apart(self.output_dir, OUTPUT_KEY, source, INPUT_KEY)
 
     @override
     def write_on_batch_end(

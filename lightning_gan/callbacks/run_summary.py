@@ -40,9 +40,9 @@ def _command(*parts: str) -> str:
 class RunSummary(Callback):
     """At the end of ``fit``, write ``<run>/metrics.json`` and the end-of-run lines (rank 0 only).
 
-    ``metrics.json`` holds ``best_checkpoint``, ``monitor``, ``best_score``, ``last_checkpoint``, ``epochs`` (completed),
-    ``global_step`` and ``final`` (every metric's last value); ``validate``/``test``/``predict`` given the run folder
-    as ``--ckpt_path`` take its ``best_checkpoint``.
+    ``metrics.json`` holds ``best_checkpoint``, ``monitor``, ``best_score``, ``last_checkpoint``, ``epochs``
+    (completed), ``global_step`` and ``final`` (every metric's last value); ``validate``/``test``/``predict`` given
+    the run folder as ``--ckpt_path`` take its ``best_checkpoint``.
 
     Args:
         print_lines: print the lines in ``on_fit_end``; the CLI passes ``False`` and prints :attr:`lines` itself,

@@ -167,9 +167,9 @@ def expand_run_args(argv: list[str]) -> tuple[list[str], RunSource | None]:
         return argv, None
     out = list(argv)
     given = option_value(out, "--ckpt_path")
-    if given is None or not given[1]:
+    index, value = given if given is not None else (0, None)
+    if not value:
         return out, None
-    index, value = given
     path = Path(value).expanduser()
     if path.is_dir():
         checkpoint = checkpoint_of_folder(path)
