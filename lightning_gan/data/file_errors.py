@@ -46,18 +46,16 @@ class DataFileError(InputError):
 
 
 MIN_BATCHES = 4
-"""Fewest full training batches per epoch a drop-last data module accepts (fewer items than that: one per item)."""
+"""Fewest full training batches an epoch of :class:`~lightning_gan.data.ImageFolderDataModule` draws: a smaller
+folder is passed over again (its module docstring, "Small folders")."""
 
 
 def check_full_batch(batch_size: int, items: int, what: str, source: str) -> None:
-    """Stop before training when not one full batch, or only a handful of them, can be drawn per epoch.
+    """Stop before training when not one full batch can be drawn.
 
     The data modules that drop the last incomplete batch (``drop_last=True``: every batch the same size, as virtual
     batch norm and the GAN losses' batch statistics want) would otherwise give Lightning no training batch at all:
-    the run ends at once, "successfully", with no checkpoint. With fewer than :data:`MIN_BATCHES` batches per epoch
-    (a recipe's batch of 128 on a folder of 200 images: one step per epoch) the run trains a few hundred steps in
-    all and ends in noise, so that stops too, naming the item count, the batch size and the largest batch size
-    that gives :data:`MIN_BATCHES` batches.
+    the run ends at once, "successfully", with no checkpoint.
 
     Args:
         batch_size: the data module's ``batch_size``.
@@ -66,8 +64,7 @@ def check_full_batch(batch_size: int, items: int, what: str, source: str) -> Non
         source: where they come from, for the message (a folder, "the digits' training split").
 
     Raises:
-        ConfigError: ``batch_size`` is below 1 or above ``items``, or gives fewer than :data:`MIN_BATCHES` batches
-            per epoch.
+        ConfigError: ``batch_size`` is below 1 or above ``items``.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -76,14 +73,6 @@ def check_full_batch(batch_size: int, items: int, what: str, source: str) -> Non
             f"batch_size={batch_size} is more than the {items} training {what} in {source}: incomplete batches are "
             f"dropped, so not one batch would train. Set --data.init_args.batch_size to at most {items}"
             + (", or add training data" if items else "")
-        )
-    wanted = min(MIN_BATCHES, items)
-    if items // batch_size < wanted:
-        raise ConfigError(
-            f"batch_size={batch_size} on the {items} training {what} in {source} gives only {items // batch_size} "
-            f"full batch(es) per epoch (incomplete batches are dropped), too few steps for a GAN to learn. Set "
-            f"--data.init_args.batch_size to at most {items // wanted} ({wanted} or more batches per epoch), or add "
-            "training data"
         )
 
 
