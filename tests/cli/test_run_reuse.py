@@ -117,9 +117,10 @@ def test_the_runs_config_yaml_is_accepted_by_every_subcommand(trained: Trained, 
     config = ["--config", str(trained.run / "config.yaml")]
     ckpt = ["--ckpt_path", str(trained.run / "checkpoints" / "last.ckpt")]
     if subcommand == "fit":
-        main(["fit", *config, "--trainer.default_root_dir", str(tmp_path), "--trainer.limit_train_batches", "1",
-              "--trainer.limit_val_batches", "1", "--trainer.logger.init_args.save_dir", str(tmp_path)])  # fmt: skip
-        assert list(tmp_path.rglob("last.ckpt"))
+        before = trained.runs()  # a new run beside the first, in the root and W&B project the config recorded
+        main(["fit", *config, "--trainer.limit_train_batches", "1", "--trainer.limit_val_batches", "1"])
+        new = {p for p in trained.runs() - before if (p / "checkpoints" / "last.ckpt").is_file()}
+        assert len(new) == 1 and new.pop().parent == trained.run.parent
     elif subcommand == "export":
         pytest.importorskip("onnx")
         written = main(["export", *config, *ckpt, "--output", str(tmp_path / "g.onnx")])
