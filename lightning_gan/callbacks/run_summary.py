@@ -19,6 +19,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.model_helpers import is_overridden
 
 from lightning_gan.training.run_folders import run_directory
 
@@ -102,7 +103,8 @@ class RunSummary(Callback):
                     rows.append(("W&B run", str(getattr(run, "url", None) or run.id)))
         checkpoint = record["best_checkpoint"] or record["last_checkpoint"]
         if checkpoint:
-            rows.append(("test", _command("python", "-m", "lightning_gan", "test", "--ckpt_path", checkpoint)))
+            if is_overridden("test_dataloader", trainer.datamodule):  # type: ignore[attr-defined]
+                rows.append(("test", _command("python", "-m", "lightning_gan", "test", "--ckpt_path", checkpoint)))
             predict = ["python", "-m", "lightning_gan", "predict", "--ckpt_path", checkpoint]
             if hasattr(trainer.datamodule, "predict_dir"):  # type: ignore[attr-defined]
                 predict += ["--data.init_args.predict_dir", "<your inputs>"]
