@@ -46,7 +46,8 @@ class PredictionWriter(BasePredictionWriter):
     the file (the link's target is left alone); each file is written to a temporary name beside it and renamed into
     place, so a full disk leaves no empty or truncated file and stops with one message naming the file.
 
-    A folder that already holds files is refused unless ``overwrite`` (``predict --overwrite true``): a second predict
+    A folder that already holds files is refused unless :attr:`overwrite` (``predict --overwrite true`` sets it; an
+    attribute, not an argument, so saved configs keep their keys): a second predict
     into it would replace some of the first's outputs and leave the others, mixing two models' files. The default
     folder is never shared: ``<default_root_dir>/predictions``, else ``predictions-2`` ... (the CLI puts a training
     run's predictions into ``<run>/predictions/<input folder name>/`` the same way).
@@ -55,7 +56,6 @@ class PredictionWriter(BasePredictionWriter):
         output_dir: the folder to write into (created if missing); ``None``: a free ``<default_root_dir>/predictions``.
         sample_rate: the model's audio rate.
         audio_rate: ``"model"`` (default: 16 kHz for SEGAN) or ``"input"``.
-        overwrite: write into a folder that already holds files (outputs of the same name are replaced).
     """
 
     def __init__(
@@ -63,13 +63,12 @@ class PredictionWriter(BasePredictionWriter):
         output_dir: str | None = None,
         sample_rate: int = 16000,
         audio_rate: Literal["model", "input"] = "model",
-        overwrite: bool = False,
     ) -> None:
         super().__init__(write_interval="batch")
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.sample_rate = sample_rate
         self.audio_rate = audio_rate
-        self.overwrite = overwrite
+        self.overwrite = False  # write into a folder that already holds files (outputs of the same name replaced)
         self._by_class: dict[int, list[Tensor]] = {}
 
     @override

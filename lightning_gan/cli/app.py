@@ -234,6 +234,10 @@ class GANCLI(_compat.PrivateCLIHooks):
                 trainer, trainer.default_root_dir, resumed, self._run_record
             )
             callbacks.append(RunSummary(print_lines=False))  # printed by after_run_subcommand, after the loggers
+        if self.subcommand == "predict" and self.config.predict.get("overwrite"):
+            for callback in callbacks:
+                if isinstance(callback, PredictionWriter):
+                    callback.overwrite = True
         if source is not None:
             for callback in callbacks:  # they save nothing here; the run's folder keeps their restored state valid
                 if isinstance(callback, ModelCheckpoint) and not callback.dirpath:
@@ -332,8 +336,6 @@ class GANCLI(_compat.PrivateCLIHooks):
             )
         if subcommand in run_reuse.EVALUATING and self._run_source is not None:
             self._keep_with_run(subcommand, config, self._run_source)
-        if subcommand == "predict" and config.get("overwrite") and config.get("prediction_writer") is not None:
-            config.prediction_writer.overwrite = True
         if subcommand == "predict" and config.get("skip_bad_inputs"):
             data_args = config.get("data", {}).get("init_args")
             if data_args is None or "skip_bad_inputs" not in data_args:
