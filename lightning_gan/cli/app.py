@@ -16,6 +16,11 @@ with these changes to its defaults:
   (:func:`lightning_gan.training.ddp.gan_strategy`).
 - A broken ``--config`` file, a circular ``${...}``, a ``default_root_dir`` that is a file or read-only, and a run
   folder that turns read-only during training each stop with one message naming the file, key or folder.
+- ``validate``/``test``/``predict`` given ``--ckpt_path`` (a checkpoint or a run folder) and no ``--config`` take
+  the run's ``config.yaml`` (:mod:`lightning_gan.cli.run_reuse`); of a checkpoint inside a run folder they write
+  into that folder (``<run>/test/<time>/``, ``<run>/predictions/<inputs>/``) with no logger run of their own; every
+  subcommand accepts a run's ``config.yaml``; ``fit`` ends with :class:`~lightning_gan.callbacks.RunSummary`'s
+  lines and ``<run>/metrics.json``.
 - Every run gets :class:`~lightning_gan.callbacks.epoch_seeding.EpochSeeding` (per-epoch seeding from (seed, rank,
 epoch), exact
   resume) and, for local paths, :class:`~lightning_gan.checkpoints.atomic.AtomicCheckpointIO`.
