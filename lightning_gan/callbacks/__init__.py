@@ -7,6 +7,7 @@ from lightning_gan.callbacks.html_report import HtmlReport
 from lightning_gan.callbacks.prediction_writer import PredictionWriter
 from lightning_gan.callbacks.run_config import RunConfigCallback
 from lightning_gan.callbacks.run_locations import RunLocations
+from lightning_gan.callbacks.run_summary import RunSummary
 from lightning_gan.callbacks.sample_logger import SampleLogger
 from lightning_gan.callbacks.vbn_reference import VirtualBatchNormReference
 
@@ -18,6 +19,7 @@ __all__ = [
     "PredictionWriter",
     "RunConfigCallback",
     "RunLocations",
+    "RunSummary",
     "SampleLogger",
     "VirtualBatchNormReference",
 ]

@@ -264,13 +264,30 @@ class HtmlReport(Callback):
 
 
 # ---------------------------------------------------------------------- helpers
+_BOOLEANS = {"true": "true", "yes": "true", "1": "true", "false": "false", "no": "false", "0": "false"}
+
+
 def expand_report_flag(argv: list[str]) -> list[str]:
-    """``--report`` alone (no value) means ``--report.enabled=true``; ``--report FILE`` keeps jsonargparse's meaning."""
+    """``--report`` alone means ``--report.enabled=true``; ``--report true|false`` (and ``--report=false``) set
+    ``report.enabled`` as LightningCLI's other boolean flags take a value; ``--report FILE`` keeps jsonargparse's
+    meaning (a config file for the report's options).
+
+    Why: ``report`` is a group of options, so jsonargparse read ``--report true`` as a config file named ``true``.
+    """
     out: list[str] = []
+    skip = False
     for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
         following = argv[i + 1] if i + 1 < len(argv) else None
         if arg == "--report" and (following is None or following.startswith("-")):
             out.append("--report.enabled=true")
+        elif arg == "--report" and following is not None and following.lower() in _BOOLEANS:
+            out.append(f"--report.enabled={_BOOLEANS[following.lower()]}")
+            skip = True
+        elif arg.startswith("--report=") and arg.split("=", 1)[1].lower() in _BOOLEANS:
+            out.append(f"--report.enabled={_BOOLEANS[arg.split('=', 1)[1].lower()]}")
         else:
             out.append(arg)
     return out

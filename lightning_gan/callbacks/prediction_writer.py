@@ -20,7 +20,7 @@ from lightning_gan.callbacks.sample_logger import make_grid
 from lightning_gan.data.image_folder import save_image
 from lightning_gan.data.wav import resample, write_wav
 from lightning_gan.errors import ConfigError
-from lightning_gan.training.output_paths import check_apart, target_inside, write_atomically
+from lightning_gan.training.output_paths import check_apart, free_folder, target_inside, write_atomically
 
 OUTPUT_KEY = "--prediction_writer.output_dir"
 INPUT_KEY = "--data.init_args.predict_dir"
@@ -46,8 +46,14 @@ class PredictionWriter(BasePredictionWriter):
     the file (the link's target is left alone); each file is written to a temporary name beside it and renamed into
     place, so a full disk leaves no empty or truncated file and stops with one message naming the file.
 
+    A folder that already holds files is refused unless :attr:`overwrite` (``predict --overwrite true`` sets it; an
+    attribute, not an argument, so saved configs keep their keys): a second predict
+    into it would replace some of the first's outputs and leave the others, mixing two models' files. The default
+    folder is never shared: ``<default_root_dir>/predictions``, else ``predictions-2`` ... (the CLI puts a training
+    run's predictions into ``<run>/predictions/<input folder name>/`` the same way).
+
     Args:
-        output_dir: the folder to write into (created if missing); ``None``: ``<default_root_dir>/predictions``.
+        output_dir: the folder to write into (created if missing); ``None``: a free ``<default_root_dir>/predictions``.
         sample_rate: the model's audio rate.
         audio_rate: ``"model"`` (default: 16 kHz for SEGAN) or ``"input"``.
     """
@@ -62,14 +68,15 @@ class PredictionWriter(BasePredictionWriter):
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.sample_rate = sample_rate
         self.audio_rate = audio_rate
+        self.overwrite = False  # write into a folder that already holds files (outputs of the same name replaced)
         self._by_class: dict[int, list[Tensor]] = {}
 
     @override
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if self.output_dir is None:
-            self.output_dir = Path(trainer.default_root_dir) / "predictions"
         if stage != "predict":
             return
+        if self.output_dir is None:
+            self.output_dir = free_folder(trainer.default_root_dir, "predictions")
         if self.output_dir.exists() and not self.output_dir.is_dir():
             raise ConfigError(
                 f"{OUTPUT_KEY} {self.output_dir} is a file, not a folder: give the folder to write the predictions into"
@@ -77,6 +84,14 @@ class PredictionWriter(BasePredictionWriter):
         source = getattr(trainer.datamodule, "predict_dir", None)  # type: ignore[attr-defined]
         if source is not None:
             check_apart(self.output_dir, OUTPUT_KEY, source, INPUT_KEY)
+        if not self.overwrite and self.output_dir.is_dir() and any(self.output_dir.iterdir()):
+            held = sorted(p.name for p in self.output_dir.iterdir())
+            listed = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+            raise ConfigError(
+                f"{OUTPUT_KEY} {self.output_dir} already holds files ({listed}): predictions are never mixed into "
+                f"earlier outputs. Nothing was written; choose a new or empty folder, or add --overwrite true to "
+                "replace outputs of the same name"
+            )
 
     @override
     def write_on_batch_end(

@@ -16,6 +16,11 @@ with these changes to its defaults:
   (:func:`lightning_gan.training.ddp.gan_strategy`).
 - A broken ``--config`` file, a circular ``${...}``, a ``default_root_dir`` that is a file or read-only, and a run
   folder that turns read-only during training each stop with one message naming the file, key or folder.
+- ``validate``/``test``/``predict`` given ``--ckpt_path`` (a checkpoint or a run folder) and no ``--config`` take
+  the run's ``config.yaml`` (:mod:`lightning_gan.cli.run_reuse`); of a checkpoint inside a run folder they write
+  into that folder (``<run>/test/<time>/``, ``<run>/predictions/<inputs>/``) with no logger run of their own; every
+  subcommand accepts a run's ``config.yaml``; ``fit`` ends with :class:`~lightning_gan.callbacks.RunSummary`'s
+  lines and ``<run>/metrics.json``.
 - Every run gets :class:`~lightning_gan.callbacks.epoch_seeding.EpochSeeding` (per-epoch seeding from (seed, rank,
 epoch), exact
   resume) and, for local paths, :class:`~lightning_gan.checkpoints.atomic.AtomicCheckpointIO`.
@@ -33,6 +38,7 @@ from typing import Any
 
 from jsonargparse import set_parsing_settings
 from lightning.pytorch import LightningDataModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
@@ -50,16 +56,19 @@ from lightning_gan.callbacks.html_report import HtmlReport, ReportFolderError, e
 from lightning_gan.callbacks.prediction_writer import PredictionWriter
 from lightning_gan.callbacks.run_config import RunConfigCallback
 from lightning_gan.callbacks.run_locations import RunLocations
+from lightning_gan.callbacks.run_summary import RunSummary
 from lightning_gan.checkpoints import reading, trust
 from lightning_gan.checkpoints.atomic import AtomicCheckpointIO
-from lightning_gan.cli import warnings_filter
+from lightning_gan.cli import run_reuse, warnings_filter
 from lightning_gan.cli.config_validation import check_config, check_root_dir, interpolation_error, yaml_syntax_error
 from lightning_gan.cli.help import DESCRIPTION, add_subcommands
 from lightning_gan.cli.moved import check_moved
+from lightning_gan.cli.run_reuse import RunSource
 from lightning_gan.data.predict_folder import report_skipped
 from lightning_gan.errors import ConfigError, LightningGanError, NotWritableError, run_reporting_errors
 from lightning_gan.gan import GAN
 from lightning_gan.training import run_folders
+from lightning_gan.training.output_paths import free_folder
 
 
 def _wandb_has_credentials() -> bool:
@@ -91,8 +100,9 @@ _SUBCOMMAND_PARSER_KWARGS = {
 class GANCLI(_compat.PrivateCLIHooks):
     """The project's LightningCLI; see the module docstring for what differs from Lightning's."""
 
-    def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
+    def __init__(self, args: list[str] | None = None, run: bool = True, run_source: RunSource | None = None) -> None:
         self._raw_args = list(sys.argv[1:] if args is None else args)
+        self._run_source = run_source  # the training run an evaluating subcommand's checkpoint belongs to
         self._checkpoint: dict[str, Any] | None = None  # the --ckpt_path checkpoint, checked
         self._run_record: dict[str, Any] | None = None  # the run a resumed fit continues
         super().__init__(
@@ -123,15 +133,17 @@ class GANCLI(_compat.PrivateCLIHooks):
             "$LIGHTNING_GAN_TRUSTED_MODULES and the classes this config names (docs/security.md). Trust only files "
             "you trust.",
         )
-        if subcommand == "fit":
-            parser.add_argument(
-                "--new_run",
-                type=bool,
-                default=False,
-                help="With --ckpt_path: start a new run from the checkpoint's weights (fine-tuning: new run folder "
-                "and logger run, step 0, fresh optimizers) instead of continuing the checkpoint's run.",
-            )
-        else:
+        # Every subcommand accepts new_run, so that a run's saved config.yaml (which holds it) loads into any of them.
+        parser.add_argument(
+            "--new_run",
+            type=bool,
+            default=False,
+            help="With --ckpt_path: start a new run from the checkpoint's weights (fine-tuning: new run folder "
+            "and logger run, step 0, fresh optimizers) instead of continuing the checkpoint's run."
+            if subcommand == "fit"
+            else "fit only; accepted (and ignored) here so that a run's config.yaml loads into every subcommand.",
+        )
+        if subcommand != "fit":
             parser.add_argument(
                 "--untrained",
                 type=bool,
@@ -139,6 +151,13 @@ class GANCLI(_compat.PrivateCLIHooks):
                 help=f"Run {subcommand} without --ckpt_path, on the config's untrained (randomly initialised) model.",
             )
         if subcommand == "predict":
+            parser.add_argument(
+                "--overwrite",
+                type=bool,
+                default=False,
+                help="Write into a --prediction_writer.output_dir that already holds files (outputs of the same name "
+                "are replaced); by default such a folder is refused.",
+            )
             parser.add_argument(
                 "--skip_bad_inputs",
                 type=bool,
@@ -202,6 +221,9 @@ class GANCLI(_compat.PrivateCLIHooks):
 
     @override
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        source = self._run_source if self.subcommand in run_reuse.EVALUATING else None
+        if source is not None:  # the run's config.yaml is there already; this call writes only its results
+            self.save_config_callback = None
         trainer = super().instantiate_trainer(**kwargs)
         callbacks = trainer.callbacks  # type: ignore[attr-defined]  # set by Lightning's callback connector
         if not any(isinstance(c, EpochSeeding) for c in callbacks):
@@ -216,6 +238,16 @@ class GANCLI(_compat.PrivateCLIHooks):
             self._run_folder = run_folders.assign_run_folder(
                 trainer, trainer.default_root_dir, resumed, self._run_record
             )
+            callbacks.append(RunSummary(print_lines=False))  # printed by after_run_subcommand, after the loggers
+        if self.subcommand == "predict" and self.config.predict.get("overwrite"):
+            for callback in callbacks:
+                if isinstance(callback, PredictionWriter):
+                    callback.overwrite = True
+        if source is not None:
+            for callback in callbacks:  # they save nothing here; the run's folder keeps their restored state valid
+                if isinstance(callback, ModelCheckpoint) and not callback.dirpath:
+                    callback.dirpath = str((source.folder / "checkpoints").resolve())
+            callbacks.append(run_folders.RunFolder(source.folder))  # run_directory: the training run's folder
         overrides = self._explicit_optimizer_args()
         if overrides:
             callbacks.append(ExplicitOptimizerArgs(overrides))
@@ -275,6 +307,9 @@ class GANCLI(_compat.PrivateCLIHooks):
         for logger in self.trainer.loggers:
             if isinstance(logger, WandbLogger) and _compat.wandb_run_started(logger):
                 logger.experiment.finish()
+        for callback in self.trainer.callbacks:  # type: ignore[attr-defined]
+            if isinstance(callback, RunSummary) and callback.lines:
+                rank_zero_info("\n".join(callback.lines))
 
     def after_predict(self) -> None:  # LightningCLI calls `after_<subcommand>` when defined
         summary = report_skipped(self.datamodule)
@@ -304,6 +339,8 @@ class GANCLI(_compat.PrivateCLIHooks):
                 f"{subcommand} needs --ckpt_path (e.g. <run>/checkpoints/last.ckpt): without one it would run the "
                 "config's untrained, randomly initialised model; add --untrained true to do that on purpose"
             )
+        if subcommand in run_reuse.EVALUATING and self._run_source is not None:
+            self._keep_with_run(subcommand, config, self._run_source)
         if subcommand == "predict" and config.get("skip_bad_inputs"):
             data_args = config.get("data", {}).get("init_args")
             if data_args is None or "skip_bad_inputs" not in data_args:
@@ -329,6 +366,32 @@ class GANCLI(_compat.PrivateCLIHooks):
                 "W&B: no API key found (WANDB_API_KEY or `wandb login`), logging offline; "
                 "upload later with `wandb sync <save_dir>/wandb/offline-run-*`."
             )
+
+    def _keep_with_run(self, subcommand: str, config: Any, source: RunSource) -> None:
+        """An evaluation of a training run's checkpoint writes into that run's folder, with no logger run of its own.
+
+        Why: a new logger run (and run folder) per ``test``/``predict`` call filled ``runs/`` with near-empty runs
+        and put results far from the model they describe. Results go to ``<run>/<subcommand>/<time>/`` (the report,
+        ``metrics.json``) and ``<run>/predictions/<input folder name>/``; ``--trainer.logger`` given on the command
+        line still logs (docs/after_training.md).
+        """
+        run_reuse.check_recorded_data(config, source, subcommand)
+        if not run_reuse.has_option(self._raw_args, "--trainer.logger") and config.get("trainer") is not None:
+            config.trainer.logger = False
+        report = config.get("report")
+        explicit_report = run_reuse.has_option(self._raw_args, "--report.folder")
+        writer = config.get("prediction_writer")
+        if subcommand == "predict" and writer is not None:
+            if not run_reuse.has_option(self._raw_args, "--prediction_writer.output_dir"):
+                data_args = config.get("data", {}).get("init_args") or {}
+                inputs = data_args.get("predict_dir") if hasattr(data_args, "get") else None
+                name = Path(str(inputs)).resolve().name if inputs else "samples"
+                writer.output_dir = str(free_folder(source.folder / "predictions", name))
+            if report is not None and not explicit_report:
+                name = f"{Path(writer.output_dir).name}-report"
+                report.folder = str(free_folder(source.folder / "predictions", name))
+        elif report is not None and not explicit_report:
+            report.folder = str(run_reuse.evaluation_folder(source.folder, subcommand))
 
     @staticmethod
     def _choose_strategy(trainer_config: Any) -> None:
@@ -446,14 +509,15 @@ def main(args: list[str] | None = None, run: bool = True) -> Any:
     warnings_filter.install()
     argv = expand_report_flag(list(sys.argv[1:] if args is None else args))
     check_moved(argv)
-    if args is None:
-        sys.argv[1:] = argv  # LightningCLI reads sys.argv itself when args is None
     if run and argv[:1] == ["export"]:
         from lightning_gan.deploy.export import main as export_main
 
-        return export_main(argv[1:])
+        return export_main(run_reuse.export_args(argv[1:]))
+    argv, source = run_reuse.expand_run_args(argv)
+    if args is None:
+        sys.argv[1:] = argv  # LightningCLI reads sys.argv itself when args is None
     try:
-        return GANCLI(args=None if args is None else argv, run=run)
+        return GANCLI(args=None if args is None else argv, run=run, run_source=source)
     except SIGTERMException as stopped:
         # Lightning exits 0 after SIGTERM (once the exception checkpoint is written); a scheduler or a shell `&&`
         # must not take a terminated run for a finished one, so exit as a process terminated by SIGTERM does.

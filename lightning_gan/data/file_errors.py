@@ -45,6 +45,11 @@ class DataFileError(InputError):
         super().__init__(original_message(type(self), message))
 
 
+MIN_BATCHES = 4
+"""Fewest full training batches an epoch of :class:`~lightning_gan.data.ImageFolderDataModule` draws: a smaller
+folder is passed over again (its module docstring, "Small folders")."""
+
+
 def check_full_batch(batch_size: int, items: int, what: str, source: str) -> None:
     """Stop before training when not one full batch can be drawn.
 
@@ -71,4 +76,4 @@ def check_full_batch(batch_size: int, items: int, what: str, source: str) -> Non
         )
 
 
-__all__ = ["DataFileError", "check_full_batch", "original_message"]
+__all__ = ["MIN_BATCHES", "DataFileError", "check_full_batch", "original_message"]

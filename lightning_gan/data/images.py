@@ -15,6 +15,11 @@ Files are read as :mod:`lightning_gan.data.image_folder` documents: upright (EXI
 only, at most ``max_pixels`` pixels, float images in [0, 1]. Setup checks every file's header (cheap: no pixel is
 decoded), so an animated, oversized or unreadable file stops the run before training, named; a file damaged or
 deleted later stops it when a batch reads it, with the same one-line message.
+
+Small folders: every batch is full (the last incomplete one is dropped), so a folder with fewer images than
+``batch_size`` stops at setup, naming both numbers; one with fewer than :data:`MIN_BATCHES` full batches adapts,
+and says so: each epoch draws :data:`MIN_BATCHES` full batches, passing over the images again in a new order
+(a recipe's batch of 128 on 200 images would otherwise train one step per epoch and end in noise).
 """
 
 from pathlib import Path
@@ -22,13 +27,14 @@ from typing import Literal
 
 import torch
 from lightning.pytorch import LightningDataModule
+from lightning.pytorch.utilities import rank_zero_warn
 from PIL import Image
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 from typing_extensions import override
 
 from lightning_gan.data.digits import SampleNames
-from lightning_gan.data.file_errors import check_full_batch
+from lightning_gan.data.file_errors import MIN_BATCHES, check_full_batch
 from lightning_gan.data.image_folder import (
     DEFAULT_MAX_PIXELS,
     check_max_pixels,
@@ -86,7 +92,8 @@ class ImageFolderDataModule(LightningDataModule):
         image_size: side of the square training images (a power of two for DCGAN: 64 in the paper).
         channels: 1 (grayscale) or 3 (RGB); images are converted on load.
         flip: random horizontal flips.
-        batch_size: images per batch (128 in Radford et al. 2016).
+        batch_size: images per batch (128 in Radford et al. 2016); fewer than :data:`MIN_BATCHES` full batches
+            per epoch: each epoch draws that many (module docstring, "Small folders").
         num_workers: DataLoader worker processes.
         num_predict: how many images ``predict`` draws.
         val_fraction: share of the files held out for validation (0: no validation set, nothing is validated).
@@ -146,6 +153,14 @@ class ImageFolderDataModule(LightningDataModule):
         if stage == "fit":
             held = f" (val_fraction={self.val_fraction} holds out {len(self.val_files)})" if self.val_files else ""
             check_full_batch(self.batch_size, len(self.files), "images", f"{self.root}{held}")
+            if len(self.files) // self.batch_size < MIN_BATCHES:
+                rank_zero_warn(
+                    f"{self.root} holds {len(self.files)} training images{held}: batch_size={self.batch_size} gives "
+                    f"{len(self.files) // self.batch_size} full batch(es) per epoch, so each epoch draws "
+                    f"{MIN_BATCHES} batches of {self.batch_size}, passing over the images again in a new order. For "
+                    f"more steps per pass, lower --data.init_args.batch_size (at most "
+                    f"{max(1, len(self.files) // MIN_BATCHES)} gives {MIN_BATCHES} batches per pass)."
+                )
         self._check_headers()
 
     def _check_headers(self) -> None:
@@ -163,10 +178,15 @@ class ImageFolderDataModule(LightningDataModule):
 
     @override
     def train_dataloader(self) -> DataLoader:
+        dataset = ImageFiles(self.files, self.image_size, self.real_channels, self.flip, self.max_pixels)
+        # A small folder: MIN_BATCHES full batches per epoch, reshuffled passes (without replacement within a pass).
+        few = len(self.files) // self.batch_size < MIN_BATCHES
+        sampler = RandomSampler(dataset, num_samples=MIN_BATCHES * self.batch_size) if few else None
         return DataLoader(
-            ImageFiles(self.files, self.image_size, self.real_channels, self.flip, self.max_pixels),
+            dataset,
             batch_size=self.batch_size,
-            shuffle=True,
+            shuffle=None if few else True,
+            sampler=sampler,
             drop_last=True,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,

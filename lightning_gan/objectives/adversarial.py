@@ -6,15 +6,15 @@ adversarial loss strategy, with optional gradient penalties and differentiable a
 holds and in G's extra terms.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from lightning_gan.nets.contract import check_channels
+from lightning_gan.nets.contract import check_channels, check_networks
 from lightning_gan.nets.labels import check_labels, class_inputs
 from lightning_gan.objectives.base import Batch, Loop, Objective, Terms, run_generator
-from lightning_gan.objectives.losses import AdversarialLoss, NonSaturatingLoss
+from lightning_gan.objectives.losses import AdversarialLoss, NonSaturatingLoss, check_loss
 from lightning_gan.objectives.penalties import GradientPenalty, check_penalties
 
 
@@ -52,8 +52,14 @@ class RealVersusFake(Objective):
         """Whether D's loss differentiates D's gradients (a gradient penalty), which compiled modules cannot."""
         return type(self.loss).penalty is not AdversarialLoss.penalty or len(self.penalties) > 0
 
+    #: Whether G gets a condition (paired objectives) before its noise.
+    conditional: ClassVar[bool] = False
+
     def check_data(self, datamodule: Any, generator: nn.Module, discriminator: nn.Module) -> None:
-        """The data's channels and classes against the networks' (:mod:`lightning_gan.nets.contract`)."""
+        """The loss strategy's methods, the networks' calling contract, and the data's channels and classes against
+        the networks' (:mod:`lightning_gan.nets.contract`)."""
+        check_loss(self.loss)
+        check_networks(generator, discriminator, conditional=self.conditional)
         check_channels(datamodule, generator, discriminator)
         check_labels(datamodule, generator, discriminator)
 

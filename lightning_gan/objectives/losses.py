@@ -69,6 +69,33 @@ class AdversarialLoss(nn.Module):
         return (torch.sigmoid(scores) if self.probabilistic else scores).mean()
 
 
+def check_loss(loss: nn.Module) -> None:
+    """Fail at setup when a loss strategy lacks a method the objectives call.
+
+    Why: :class:`AdversarialLoss`'s loss methods raise ``NotImplementedError`` with no message, at the first training
+    step; a strategy that does not derive from it fails there with an ``AttributeError``.
+
+    Raises:
+        ValueError: naming the class and the methods it must define.
+    """
+    required = {
+        "discriminator_loss": "discriminator_loss(real_scores, fake_scores) -> Tensor",
+        "generator_loss": "generator_loss(fake_scores) -> Tensor",
+    }
+    cls = type(loss)
+    missing = [
+        signature
+        for name, signature in required.items()
+        if not callable(getattr(cls, name, None)) or getattr(cls, name) is getattr(AdversarialLoss, name)
+    ]
+    if missing:
+        raise ValueError(
+            f"The loss strategy {cls.__module__}.{cls.__qualname__} does not define {' and '.join(missing)}: a loss "
+            "strategy derives from lightning_gan.objectives.AdversarialLoss and defines both loss methods "
+            "(penalty, after_discriminator_step and probability are optional)"
+        )
+
+
 def _bce(scores: Tensor, target: float) -> Tensor:
     scores = scores.float()
     return F.binary_cross_entropy_with_logits(scores, torch.full_like(scores, target))

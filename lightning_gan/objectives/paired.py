@@ -2,7 +2,7 @@
 arXiv 1703.09452). D is conditional: it scores ``cat([condition, sample])``; G's loss adds a weighted
 reconstruction term (L1 in both papers, weight 100)."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
@@ -30,6 +30,8 @@ class PairedTranslation(RealVersusFake):
         loss, penalties, augment, discriminator_loss_weight, postprocess: as
             :class:`~lightning_gan.objectives.adversarial.RealVersusFake`.
     """
+
+    conditional: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -207,4 +207,26 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return _same(Path(a).expanduser(), Path(b).expanduser())
 
 
-__all__ = ["OutputWriteError", "Relation", "check_apart", "relation", "same_file", "target_inside", "write_atomically"]
+def free_folder(parent: str | os.PathLike[str], name: str) -> Path:
+    """``parent/name``, else ``name-2``, ``name-3`` ...: the first that does not exist or is an empty folder.
+
+    Why: a default output place (predictions, a test's results) shared by every call let a second call mix its files
+    into the first's; each call gets a folder of its own instead.
+    """
+    base = Path(parent)
+    folder, n = base / name, 2
+    while folder.exists() and not (folder.is_dir() and not any(folder.iterdir())):
+        folder, n = base / f"{name}-{n}", n + 1
+    return folder
+
+
+__all__ = [
+    "OutputWriteError",
+    "Relation",
+    "check_apart",
+    "free_folder",
+    "relation",
+    "same_file",
+    "target_inside",
+    "write_atomically",
+]

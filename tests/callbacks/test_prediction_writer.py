@@ -87,6 +87,7 @@ def test_a_link_planted_in_the_output_folder_is_replaced_and_the_file_it_points_
     out.mkdir()
     (out / names[0]).symlink_to(victim)
     args = ["--data.init_args.predict_dir", str(inputs), "--prediction_writer.output_dir", str(out)]
+    args += ["--overwrite", "true"]  # a folder holding files is refused otherwise (issue #26)
     console([*PIX2PIX, *args, *_runs(tmp_path)])
     assert victim.read_bytes() == b"a file of the user's, outside the output folder\n"
     assert not (out / names[0]).is_symlink() and (out / names[0]).read_bytes()[:4] == b"\x89PNG"
@@ -101,7 +102,8 @@ def test_a_link_to_a_folder_outside_the_output_folder_is_refused_naming_it(
     elsewhere.mkdir()
     (elsewhere / "sample_00000.png").write_bytes(b"not a prediction\n")
     (out / "class_0").symlink_to(elsewhere)  # predict writes class_0/sample_00000.png
-    message = console_error([*DCGAN_COND, "--prediction_writer.output_dir", str(out), *_runs(tmp_path)], capsys)
+    args = ["--prediction_writer.output_dir", str(out), "--overwrite", "true"]
+    message = console_error([*DCGAN_COND, *args, *_runs(tmp_path)], capsys)
     assert message.startswith(
         f"refusing to write {out / 'class_0' / 'sample_00000.png'}: {out / 'class_0'} is a symbolic link to "
         f"{elsewhere}, outside the output folder {out} (--prediction_writer.output_dir)"
@@ -123,6 +125,7 @@ def test_a_full_disk_leaves_no_partial_file_and_says_so_in_one_line(
 
     monkeypatch.setattr(prediction_writer, "save_image", disk_full)
     args = ["--data.init_args.predict_dir", str(inputs), "--prediction_writer.output_dir", str(out)]
+    args += ["--overwrite", "true"]
     message = console_error([*PIX2PIX, *args, *_runs(tmp_path)], capsys)
     assert message.startswith(f"cannot write {out / names[0]}: No space left on device. No partial file was left")
     assert "--prediction_writer.output_dir" in message

@@ -259,7 +259,7 @@ def test_concurrent_runs_into_one_root_keep_every_file(tmp_path) -> None:
     folders = sorted((tmp_path / "runs").iterdir())
     assert len(folders) == 2
     for folder in folders:
-        assert sorted(p.name for p in folder.iterdir()) == ["checkpoints", "config.yaml", "samples"]
+        assert sorted(p.name for p in folder.iterdir()) == ["checkpoints", "config.yaml", "metrics.json", "samples"]
         assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["epoch=0-step=16.ckpt", "last.ckpt"]
         saved = torch.load(folder / "checkpoints" / "last.ckpt", weights_only=False)
         assert saved["lightning_gan_run"]["run_dir"] == str(folder.resolve())
