@@ -86,7 +86,7 @@ def test_fit_test_and_predict_in_both_directions(tmp_path: Path, small_demo: Pat
     logged = tested.trainer.callback_metrics
     assert {"test/psnr", "test/ssim", "test/l1", "test/cycle_l1_A", "test/cycle_l1_B"} <= set(logged)
     assert 0 < float(logged["test/cycle_l1_A"]) < 2 and 0 < float(logged["test/cycle_l1_B"]) < 2
-    reports = list((tmp_path / "run").rglob("report/index.html"))  # input | output | target per test image
+    reports = list((tmp_path / "run").rglob("index.html"))  # input | output | target per test image
     assert len(reports) == 1 and "0000.png" in reports[0].read_text()
     assert {p.name for p in (reports[0].parent / "images").iterdir()} >= {"00000_input.png", "00000_output.png"}
 
