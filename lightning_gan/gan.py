@@ -92,7 +92,9 @@ class GAN(LightningModule):
             validation, test, prediction and export; ``None``: no EMA.
         inference: how validation, test and predict apply G to whole inputs of any size (pad or resize images,
             overlap-add audio windows); default: G is called directly.
-        metrics: validation/test metrics on (output, target), logged as ``val/<name>`` and ``test/<name>``.
+        metrics: validation/test metrics on (output, target), logged as ``val/<name>`` and ``test/<name>``; a metric
+            whose ``update`` has a ``condition`` parameter also gets the input (edge consistency,
+            :class:`~lightning_gan.metrics.EdgeF1`).
         sample_quality: FID/KID of G's samples (:class:`~lightning_gan.metrics.SampleQuality`), logged at the end
             of every validation and test as e.g. ``val/fid_digits_1k``; unconditional G: fixed-noise samples,
             conditional G: its outputs vs the targets.
@@ -356,12 +358,15 @@ class GAN(LightningModule):
             quality.update(scored.output, real=False)
         n = scored.target.shape[0]
         if len(self.val_metrics) > 0:
+            # A metric whose `update` takes a `condition` argument (lightning_gan.metrics.EdgeF1) also gets the input;
+            # torchmetrics' MetricCollection passes keyword arguments only to the metrics that name them.
+            extra = {} if scored.condition is None else {"condition": scored.condition.float()}
             metrics = getattr(self, f"{stage}_metrics")
-            metrics.update(scored.output.float(), scored.target.float())
+            metrics.update(scored.output.float(), scored.target.float(), **extra)
             self.log_dict(metrics, batch_size=n)
             if scored.baseline is not None and not self._input_baseline_logged[stage]:
                 baseline = getattr(self, f"{stage}_input_metrics")
-                baseline.update(scored.baseline.float(), scored.target.float())
+                baseline.update(scored.baseline.float(), scored.target.float(), **extra)
                 self.log_dict(baseline, batch_size=n)
                 self._input_baseline_scored[stage] = True
         shown = scored.condition if scored.condition is not None else scored.output
