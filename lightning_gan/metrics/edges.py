@@ -30,6 +30,7 @@ done in ``update``. DDP: the four counts are summed across ranks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import scipy.ndimage
@@ -125,6 +126,10 @@ class EdgeF1(Metric):
             data's resolution: 256 px for the development set).
         detector: the edge detector run on the outputs; default the development set's (:class:`CannySettings`).
         input_threshold: input pixels darker than this (mean over channels, in [-1, 1]) are edge pixels.
+        against: ``"input"``: each output against its own input (the measure); ``"another_input"``: against the
+            input of another image of the evaluation (the previous one), the chance level. A generator that ignores
+            its input scores the same on both (a dense texture has edges near any line), so the gap between the
+            two is what following the input's lines earns.
 
     Raises:
         EdgeInputError: in ``update``, on inputs that are not edge maps: fewer than 0.05 % dark pixels, more than half,
@@ -141,13 +146,20 @@ class EdgeF1(Metric):
     input_edges: Tensor
 
     def __init__(
-        self, tolerance: float = 2.0, detector: CannySettings | None = None, input_threshold: float = 0.0
+        self,
+        tolerance: float = 2.0,
+        detector: CannySettings | None = None,
+        input_threshold: float = 0.0,
+        against: Literal["input", "another_input"] = "input",
     ) -> None:
         super().__init__()
         _require_skimage()
         if tolerance < 0:
             raise ValueError(f"Expected `tolerance` >= 0, got {tolerance!r}.")
-        self.tolerance = tolerance
+        if against not in ("input", "another_input"):
+            raise ValueError(f"Expected `against` 'input' or 'another_input', got {against!r}.")
+        self.tolerance, self.against = tolerance, against
+        self._previous: np.ndarray | None = None  # the last input map seen, for `another_input` at batch size 1
         self.detector = detector if detector is not None else CannySettings()
         self.input_threshold = input_threshold
         for name in ("output_matched", "output_edges", "input_matched", "input_edges"):
@@ -177,6 +189,15 @@ class EdgeF1(Metric):
                 f"{tuple(condition.shape)}."
             )
         reference = self.input_edge_map(condition)
+        if self.against == "another_input":
+            shifted = np.roll(reference, 1, axis=0)  # image i against the input of image i - 1
+            if len(reference) == 1:
+                if self._previous is None or self._previous.shape != reference.shape[1:]:
+                    self._previous = reference[-1]
+                    return  # the first image of a batch-1 evaluation has no other input yet
+                shifted = self._previous[None]
+            self._previous = reference[-1]
+            reference = shifted
         counts = np.zeros(4, dtype=np.int64)
         for grey, ref in zip(_grey(preds), reference, strict=True):
             out = self.detector.detect(grey)
@@ -200,7 +221,7 @@ class EdgeF1(Metric):
         return f1.float()
 
     def extra_repr(self) -> str:
-        return f"tolerance={self.tolerance}, detector={self.detector}"
+        return f"tolerance={self.tolerance}, detector={self.detector}, against={self.against!r}"
 
 
 __all__ = ["CannySettings", "EdgeF1", "EdgeInputError", "matched"]

@@ -124,8 +124,8 @@ class SlicedWassersteinDistance(Metric):
     Laplacian pyramid (Karras et al. 2018, arXiv 1710.10196, appendix D; the protocol is in the module docstring).
 
     Lower is better; 0 for identical sets. Images are ``N x C x H x W`` in any fixed range (each set is normalised
-    per channel, so the range cancels); H and W must be divisible by ``2 ** (levels - 1)`` and the coarsest level at
-    least ``patch_size`` pixels.
+    per channel, so the range cancels), at least ``patch_size * 2 ** (levels - 1)`` pixels a side (56 by default);
+    sizes that are not multiples of ``2 ** (levels - 1)`` lose their last rows or columns.
 
     Args:
         levels: Laplacian pyramid levels (the paper: down to 16 px, i.e. 4 for 128-px images).
@@ -171,11 +171,14 @@ class SlicedWassersteinDistance(Metric):
             )
         h, w = images.shape[-2:]
         factor = 2 ** (self.levels - 1)
-        if h % factor or w % factor or min(h, w) // factor < self.patch_size:
+        if min(h, w) // factor < self.patch_size:
             raise ValueError(
-                f"SlicedWassersteinDistance(levels={self.levels}, patch_size={self.patch_size}) needs H and W "
-                f"divisible by {factor} with at least {self.patch_size * factor} pixels, got {h}x{w}."
+                f"SlicedWassersteinDistance(levels={self.levels}, patch_size={self.patch_size}) needs images of at "
+                f"least {self.patch_size * factor} pixels a side, got {h}x{w}."
             )
+        # The pyramid halves the size levels - 1 times: keep the top-left multiple of 2 ** (levels - 1) (a few rows
+        # or columns at most, which patch statistics do not miss).
+        images = images[..., : h - h % factor, : w - w % factor]
         pyramid = laplacian_pyramid(images.detach().float(), self.levels)
         return [patch_descriptors(level, self.patch_size, self.patches_per_image, generator) for level in pyramid]
 

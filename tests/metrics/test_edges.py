@@ -66,6 +66,21 @@ def test_the_tolerance_is_respected(scenes) -> None:
     assert _f1(far, inputs, tolerance=2.0) < 0.3
 
 
+def test_against_another_input_gives_the_chance_level(scenes) -> None:
+    images, inputs = scenes
+    assert _f1(images, inputs, against="another_input") < 0.5  # each output against another scene's lines
+    cells = torch.arange(images.shape[-1]) // 12  # a checkerboard, the same for every input: edges near any line
+    texture = (((cells[:, None] + cells[None, :]) % 2) * 1.6 - 0.8).expand_as(images)
+    own, other = _f1(texture, inputs), _f1(texture, inputs, against="another_input")
+    assert own > 0.2  # a texture that ignores the input still scores ...
+    assert abs(own - other) < 0.05  # ... but nothing over the chance level
+    # At batch size 1 each image is scored against the previous batch's input; the first one is skipped.
+    metric = EdgeF1(against="another_input")
+    for i in range(len(images)):
+        metric.update(images[i : i + 1], images[i : i + 1], condition=inputs[i : i + 1])
+    assert metric.input_edges.item() == int((inputs[:2, 0] < 0).sum())
+
+
 def test_counts_accumulate_over_batches_and_reset(scenes) -> None:
     images, inputs = scenes
     metric = EdgeF1()
