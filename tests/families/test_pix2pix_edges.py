@@ -1,0 +1,59 @@
+"""configs/pix2pix_cpu.yaml's translation metrics in a real (tiny) fit: on edge-map inputs it logs SWD, edge-F1 and
+edge-F1's chance level and keeps the lowest-SWD checkpoint as "best"; on inputs that are not edge maps (the bundled
+demo) it stops before training with one message naming EdgeF1."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lightning_gan.cli import main
+from tests.conftest import CONFIGS, console_error
+from tests.metrics.test_edges import _edge_input, _scene
+
+pytest.importorskip("skimage")
+
+TINY = [
+    "--config", str(CONFIGS / "pix2pix_cpu.yaml"),
+    "--data.init_args.load_size", "64", "--data.init_args.crop_size", "64",
+    "--model.generator.init_args.num_downs", "6", "--model.generator.init_args.ngf", "4",
+    "--model.discriminator.init_args.ndf", "4", "--data.init_args.num_workers", "0",
+    "--trainer.logger", "false", "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+    "--trainer.limit_val_batches", "1", "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
+]  # fmt: skip
+
+
+def _edges_dataset(root: Path) -> Path:
+    """Aligned A|B pairs, 64 px: A = the detector's black-on-white edge map of B, B = a scene of flat rectangles."""
+    for split, seeds in (("train", range(4)), ("val", range(10, 14)), ("test", range(20, 22))):
+        (root / split).mkdir(parents=True)
+        for seed in seeds:
+            b = _scene(seed)
+            both = torch.cat([_edge_input(b), b], dim=-1)
+            pixels = ((both.permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+            Image.fromarray(np.ascontiguousarray(pixels)).save(root / split / f"{seed:03d}.png")
+    return root
+
+
+def test_fit_logs_swd_and_edge_f1_and_keeps_the_lowest_swd(tmp_path: Path) -> None:
+    root = _edges_dataset(tmp_path / "edges")
+    runs = tmp_path / "runs"
+    cli = main([*TINY, "--data.init_args.root", str(root), "--trainer.default_root_dir", str(runs)], run=False)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    logged = cli.trainer.callback_metrics
+    swd = logged["val/swd_lap4_7x7"].item()
+    own, chance = logged["val/edge_f1_canny_tol2"].item(), logged["val/edge_f1_canny_tol2_other_input"].item()
+    assert swd > 0 and 0 <= own <= 1 and 0 <= chance <= 1
+    assert {"val/l1", "val/psnr", "val/ssim"} <= logged.keys()  # the secondary numbers stay
+    assert cli.trainer.checkpoint_callback.best_model_score.item() == pytest.approx(swd)  # "best" follows SWD
+    (best,) = runs.rglob("best-*.ckpt")
+    assert best.name == f"best-epoch=000-swd={swd:.0f}.ckpt"
+
+
+def test_inputs_that_are_not_edge_maps_stop_before_training(tmp_path: Path, capsys) -> None:
+    args = [*TINY, "--data.init_args.root", "data/pix2pix_demo", "--trainer.default_root_dir", str(tmp_path)]
+    error = console_error(["fit", *args], capsys)
+    assert error.startswith("EdgeF1 (edge consistency) needs inputs that are edge maps")
+    assert not list(tmp_path.rglob("*.ckpt"))
