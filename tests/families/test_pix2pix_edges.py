@@ -57,3 +57,30 @@ def test_inputs_that_are_not_edge_maps_stop_before_training(tmp_path: Path, caps
     error = console_error(["fit", *args], capsys)
     assert error.startswith("EdgeF1 (edge consistency) needs inputs that are edge maps")
     assert not list(tmp_path.rglob("*.ckpt"))
+
+
+def test_the_papers_ablation_trains_its_three_objectives_through_the_cli(tmp_path: Path) -> None:
+    """scripts/maintainer/pix2pix_ablation.py at tiny size: L1 alone, cGAN alone and L1 + cGAN, fit then test."""
+    from tests.scripts.test_pix2pix_scripts import _load
+
+    ablation = _load("maintainer/pix2pix_ablation")
+    root = _edges_dataset(tmp_path / "edges")
+    at = TINY.index("--trainer.logger")
+    extra = TINY[2:at] + TINY[at + 2 :]  # the script names the config and turns the logger off itself
+    assert ablation.main(["--root", str(root), "--out", str(tmp_path / "out"), "--minutes", "1", "--", *extra]) == 0
+    rows = (tmp_path / "out" / "ablation.md").read_text().splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == ["| l1", "| cgan", "| l1_cgan"]
+    assert all("-" not in row.split(" | ")[1:7] for row in rows)  # every test metric was logged
+    assert ablation.variant_args("l1", 100.0, 600)[:2] == [
+        "--model.objective.init_args.reconstruction_weight=100.0",
+        "--model.objective.init_args.adversarial_weight=0",
+    ]
+
+
+def test_adversarial_weight_zero_leaves_only_the_reconstruction_term() -> None:
+    from lightning_gan.objectives import PairedTranslation
+
+    with pytest.raises(ValueError, match="both 0"):
+        PairedTranslation(reconstruction_weight=0.0, adversarial_weight=0.0)
+    with pytest.raises(ValueError, match=">= 0"):
+        PairedTranslation(adversarial_weight=-1.0)
