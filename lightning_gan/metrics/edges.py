@@ -165,6 +165,12 @@ class EdgeF1(Metric):
         for name in ("output_matched", "output_edges", "input_matched", "input_edges"):
             self.add_state(name, default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
 
+    @property
+    def scores_single_items(self) -> bool:
+        """Whether one image alone has a score (per-item tables such as ``test``'s HTML report): not for the
+        chance level, which compares each output with another image's input."""
+        return self.against == "input"
+
     def input_edge_map(self, condition: Tensor) -> np.ndarray:
         """The input's edge pixels, ``N x H x W`` booleans; raises :class:`EdgeInputError` on non-edge-map inputs."""
         x = condition.detach().float().mean(dim=1)

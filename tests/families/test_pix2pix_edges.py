@@ -2,6 +2,7 @@
 edge-F1's chance level and keeps the lowest-SWD checkpoint as "best"; on inputs that are not edge maps (the bundled
 demo) it stops before training with one message naming EdgeF1."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,15 @@ def test_fit_logs_swd_and_edge_f1_and_keeps_the_lowest_swd(tmp_path: Path) -> No
     assert cli.trainer.checkpoint_callback.best_model_score.item() == pytest.approx(swd)  # "best" follows SWD
     (best,) = runs.rglob("best-*.ckpt")
     assert best.name == f"best-epoch=000-swd={swd:.0f}.ckpt"
+    # `test`'s HTML report scores edge-F1 per image too (it gets each image's input); the chance level, which
+    # compares an output with another image's input, stays in the summary.
+    main(["test", *TINY, "--data.init_args.root", str(root), "--trainer.default_root_dir", str(runs),
+          "--ckpt_path", str(best)])  # fmt: skip
+    (report,) = runs.rglob("report/metrics.json")
+    data = json.loads(report.read_text())
+    assert "edge_f1_canny_tol2" in data["columns"] and "edge_f1_canny_tol2_other_input" not in data["columns"]
+    assert "test/edge_f1_canny_tol2_other_input" in data["summary"]
+    assert all(0 <= row["metrics"]["edge_f1_canny_tol2"] <= 1 for row in data["rows"])
 
 
 def test_inputs_that_are_not_edge_maps_stop_before_training(tmp_path: Path, capsys) -> None:
