@@ -11,8 +11,11 @@ L1 + cGAN both. Here each variant differs only in ``model.objective.init_args``:
 * ``l1_cgan``: both (the paper's objective).
 
 Each run is ``fit`` for ``--minutes`` (the timed linear decay follows: ``total_seconds`` = the budget), then ``test`` of
-its last checkpoint on ``<root>/test`` (or ``--test-root``). The table (stdout and ``<out>/ablation.md``) has the test
-SWD, edge-F1 and its chance level, PSNR, SSIM and L1, and the wall time of each fit; ``--grid`` also writes one sample
+its last checkpoint on ``<root>/test`` (or ``--test-root``: for choosing settings, a folder whose ``test`` is the
+validation split, so the held-out scenes are looked at only for the final table). The table (stdout and
+``<out>/ablation.md``) has the test SWD, edge-F1 and its chance level, PSNR, SSIM and L1 and the wall time of each
+fit, below the same numbers for the trivial predictors (mid-grey, the input itself, photos of other scenes, the true
+photos); ``--grid`` also writes one sample
 grid per variant with ``pix2pix_grid.py``. Extra arguments after ``--`` go to every ``fit`` (e.g. a smaller net for a
 smoke run)::
 
@@ -91,6 +94,52 @@ def run_variant(name: str, args: argparse.Namespace, extra: list[str]) -> dict[s
     return {"wall_s": wall, "ckpt": str(ckpt), **metrics}
 
 
+def baselines(folder: Path) -> dict[str, dict[str, Any]]:
+    """The trivial predictors of issue #29 scored like the runs' ``test``, on the aligned A|B pairs of ``folder`` at
+    their own size: mid-grey, the input edge map itself, real photographs of other scenes (each target replaced by the
+    next one) and the true photographs (SWD's sampling floor: two draws of patches from the same images)."""
+    import numpy as np
+    import torch
+    from torchmetrics import MeanAbsoluteError
+    from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+    from lightning_gan.data.image_folder import list_images, load_image
+    from lightning_gan.metrics import EdgeF1, SlicedWassersteinDistance
+
+    def tensor(image: Any) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1.0
+
+    a, b = [], []
+    for path in list_images(folder):
+        both = load_image(path, 3)
+        half = both.width // 2
+        a.append(tensor(both.crop((0, 0, half, both.height))))
+        b.append(tensor(both.crop((half, 0, both.width, both.height))))
+    inputs, targets = torch.stack(a), torch.stack(b)
+    predictors = {
+        "mid-grey": torch.zeros_like(targets),
+        "the input edge map": inputs,
+        "real photos of other scenes": torch.roll(targets, 1, dims=0),
+        "the true photos": targets,
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for name, outputs in predictors.items():
+        metrics = {
+            "test/swd_lap4_7x7": SlicedWassersteinDistance(),
+            "test/edge_f1_canny_tol2": EdgeF1(),
+            "test/edge_f1_canny_tol2_other_input": EdgeF1(against="another_input"),
+            "test/psnr": PeakSignalNoiseRatio(data_range=2.0),
+            "test/ssim": StructuralSimilarityIndexMeasure(data_range=2.0),
+            "test/l1": MeanAbsoluteError(),
+        }
+        for start in range(0, len(targets), 4):  # batches of 4, as the config's eval_batch_size
+            o, t, c = (x[start : start + 4] for x in (outputs, targets, inputs))
+            for key, metric in metrics.items():
+                metric.update(o, t, condition=c) if "edge" in key else metric.update(o, t)
+        out[name] = {"wall_s": 0.0, **{k: float(m.compute()) for k, m in metrics.items()}}
+    return out
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     head = "| objective | " + " | ".join(c.removeprefix("test/") for c in COLUMNS) + " | fit wall (s) |"
     rows = [head, "|" + "---|" * (len(COLUMNS) + 2)]
@@ -113,9 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--l1-weight", type=float, default=100.0, help="L1 weight of l1 and l1_cgan (paper: 100)")
     parser.add_argument("--only", nargs="+", choices=sorted(VARIANTS), help="run only these variants")
     parser.add_argument("--grid", action="store_true", help="write <out>/<variant>_test.jpg sample grids")
+    parser.add_argument("--no-baselines", action="store_true", help="leave the trivial predictors' rows out")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = {name: run_variant(name, args, extra) for name in (args.only or VARIANTS)}
+    results = {} if args.no_baselines else baselines(Path(args.test_root or args.root) / "test")
+    results |= {name: run_variant(name, args, extra) for name in (args.only or VARIANTS)}
     text = table(results)
     (args.out / "ablation.md").write_text(text)
     print(text)
