@@ -14,8 +14,8 @@ Each run is ``fit`` for ``--minutes`` (the timed linear decay follows: ``total_s
 its last checkpoint on ``<root>/test`` (or ``--test-root``: for choosing settings, a folder whose ``test`` is the
 validation split, so the held-out scenes are looked at only for the final table). The table (stdout and
 ``<out>/ablation.md``) has the test SWD, edge-F1 and its chance level, PSNR, SSIM and L1 and the wall time of each
-fit, below the same numbers for the trivial predictors (mid-grey, the input itself, photos of other scenes, the true
-photos); ``--grid`` also writes one sample
+fit, below the same numbers for the trivial predictors (mid-grey, the input itself, photos of training scenes, the
+true photos); ``--grid`` also writes one sample
 grid per variant with ``pix2pix_grid.py``. Extra arguments after ``--`` go to every ``fit`` (e.g. a smaller net for a
 smoke run)::
 
@@ -94,10 +94,12 @@ def run_variant(name: str, args: argparse.Namespace, extra: list[str]) -> dict[s
     return {"wall_s": wall, "ckpt": str(ckpt), **metrics}
 
 
-def baselines(folder: Path) -> dict[str, dict[str, Any]]:
+def baselines(folder: Path, train: Path | None = None) -> dict[str, dict[str, Any]]:
     """The trivial predictors of issue #29 scored like the runs' ``test``, on the aligned A|B pairs of ``folder`` at
-    their own size: mid-grey, the input edge map itself, real photographs of other scenes (each target replaced by the
-    next one) and the true photographs (SWD's sampling floor: two draws of patches from the same images)."""
+    their own size: mid-grey, the input edge map itself, real photographs of other scenes (as many photos of the
+    training pairs in ``train``, spread over it; realistic, wrong structure) and the true photographs (SWD's sampling
+    floor: two draws of patches from the same images). SWD compares sets, so photos of other scenes must come from
+    another set: the targets in another order would be the same set."""
     import numpy as np
     import torch
     from torchmetrics import MeanAbsoluteError
@@ -116,12 +118,17 @@ def baselines(folder: Path) -> dict[str, dict[str, Any]]:
         a.append(tensor(both.crop((0, 0, half, both.height))))
         b.append(tensor(both.crop((half, 0, both.width, both.height))))
     inputs, targets = torch.stack(a), torch.stack(b)
-    predictors = {
-        "mid-grey": torch.zeros_like(targets),
-        "the input edge map": inputs,
-        "real photos of other scenes": torch.roll(targets, 1, dims=0),
-        "the true photos": targets,
-    }
+    predictors = {"mid-grey": torch.zeros_like(targets), "the input edge map": inputs}
+    if train is not None:
+        files = list_images(train)
+        files = files[:: max(1, len(files) // len(targets))][: len(targets)]
+        photos = []
+        for path in files:
+            both = load_image(path, 3)
+            photos.append(tensor(both.crop((both.width // 2, 0, both.width, both.height))))
+        if len(photos) == len(targets) and photos[0].shape == targets[0].shape:
+            predictors["real photos of training scenes"] = torch.stack(photos)
+    predictors["the true photos"] = targets
     out: dict[str, dict[str, Any]] = {}
     for name, outputs in predictors.items():
         metrics = {
@@ -165,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baselines", action="store_true", help="leave the trivial predictors' rows out")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = {} if args.no_baselines else baselines(Path(args.test_root or args.root) / "test")
+    test_split = Path(args.test_root or args.root) / "test"
+    results = {} if args.no_baselines else baselines(test_split, Path(args.root) / "train")
     results |= {name: run_variant(name, args, extra) for name in (args.only or VARIANTS)}
     text = table(results)
     (args.out / "ablation.md").write_text(text)
