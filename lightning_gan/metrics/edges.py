@@ -1,8 +1,9 @@
 """Edge consistency of a translation from an edge map: does the output keep the input's lines?
 
-A translation from an edge map (pix2pix's edges2shoes / edges2handbags, Isola et al. 2017, arXiv 1611.07004,
-section 4.1; the development set of ``scripts/datasets/make_edges_dataset.py``) should put the photograph's
-boundaries where the input draws lines. A per-pixel error against the true photograph does not ask this (the blurry
+A translation from an edge map (pix2pix's edges2shoes / edges2handbags: Isola et al. 2017, "Image-to-Image
+Translation with Conditional Adversarial Networks", arXiv 1611.07004, section 4.1; the development set of
+``scripts/datasets/make_edges_dataset.py``) should put the photograph's boundaries where the input draws lines.
+A per-pixel error against the true photograph does not ask this (the blurry
 average of plausible photos scores well on PSNR and has no edges at all), and a realism measure (SWD,
 :mod:`lightning_gan.metrics.swd`) does not either (a real photo of another scene is realistic). :class:`EdgeF1`
 measures it directly: it runs the edge detector that drew the input maps on the output and compares the two maps.
@@ -15,7 +16,8 @@ Definition, per evaluation (micro-averaged: the counts are summed over all image
 * ``F1 = 2 P R / (P + R)``, 0 when the output has no edges (``P`` undefined) or nothing matches.
 
 ``dist`` is the Euclidean pixel distance (``scipy.ndimage.distance_transform_edt``). Matching is by distance, not
-the one-to-one assignment of the BSDS benchmark (Martin et al. 2004), so a doubled line counts twice; with thinned
+the one-to-one assignment of the BSDS benchmark (Martin et al. 2004, "Learning to Detect Natural Image Boundaries
+Using Local Brightness, Color, and Texture Cues", IEEE TPAMI), so a doubled line counts twice; with thinned
 1-pixel maps the difference is small, and the measure needs no assignment solver.
 
 The detector defaults to the settings that drew the development set's maps (``make_edges_dataset.edge_map``):
