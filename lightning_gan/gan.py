@@ -31,7 +31,7 @@ import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from torchmetrics import Metric, MetricCollection
 from typing_extensions import override
 
@@ -70,6 +70,32 @@ class GradientClipping:
     algorithm: Literal["norm", "value"] = "norm"
 
 
+def ema_update(decay: float, warmup: bool) -> Any:
+    """The EMA step of :class:`torch.optim.swa_utils.AveragedModel` (its ``multi_avg_fn``) for weights and buffers.
+
+    ``ema = d * ema + (1 - d) * current`` with ``d = decay``, or with ``warmup`` ``d = min(decay, (1 + n) / (10 + n))``
+    at the ``n``-th update (TensorFlow's ``ExponentialMovingAverage(num_updates=n)``). Why the warm-up: the average
+    also covers the batch-norm buffers, and without it their initial values weigh ``decay ** n`` for good. A pix2pix
+    U-Net's activations before its batch norms have variances of 1e-4 (its weights stay near their N(0, 0.02) init,
+    batch norm making their scale irrelevant), so the initial ``running_var`` of 1 still dominates the EMA's after
+    thousands of steps at decay 0.999, and in eval mode the EMA outputs one texture for every input
+    (docs/experiments/pix2pix_cpu_ignores_input.md). With the warm-up the initial values are gone within a few hundred
+    updates. Integer buffers (``num_batches_tracked``) are copied from G.
+    """
+
+    @torch.no_grad()
+    def update(ema: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
+        if not ema[0].is_floating_point():
+            for e, c in zip(ema, current, strict=True):
+                e.copy_(c)
+            return
+        n = float(num_averaged)
+        d = min(decay, (1.0 + n) / (10.0 + n)) if warmup else decay
+        torch._foreach_lerp_(ema, current, 1.0 - d)
+
+    return update
+
+
 class GAN(LightningModule):
     """A GAN trained by alternating discriminator and generator steps.
 
@@ -89,10 +115,15 @@ class GAN(LightningModule):
             batch; each draws fresh noise.
         clipping: per-network gradient clipping (:class:`GradientClipping`); default: none.
         ema_decay: keep an exponential moving average of G's weights with this decay (e.g. 0.999) and use it for
-            validation, test, prediction and export; ``None``: no EMA.
+            validation, test, prediction and export; ``None``: no EMA. Batch-norm buffers are averaged too.
+        ema_warmup: ramp the EMA's decay up as ``min(ema_decay, (1 + n) / (10 + n))`` over its first updates, so the
+            initial weights and batch-norm statistics stop counting (:func:`ema_update`); ``False``: the constant
+            decay from the first update.
         inference: how validation, test and predict apply G to whole inputs of any size (pad or resize images,
             overlap-add audio windows); default: G is called directly.
-        metrics: validation/test metrics on (output, target), logged as ``val/<name>`` and ``test/<name>``.
+        metrics: validation/test metrics on (output, target), logged as ``val/<name>`` and ``test/<name>``; a metric
+            whose ``update`` has a ``condition`` parameter also gets the input (edge consistency,
+            :class:`~lightning_gan.metrics.EdgeF1`).
         sample_quality: FID/KID of G's samples (:class:`~lightning_gan.metrics.SampleQuality`), logged at the end
             of every validation and test as e.g. ``val/fid_digits_1k``; unconditional G: fixed-noise samples,
             conditional G: its outputs vs the targets.
@@ -120,6 +151,7 @@ class GAN(LightningModule):
         n_critic: int = 1,
         clipping: GradientClipping | None = None,
         ema_decay: float | None = None,
+        ema_warmup: bool = True,
         inference: WholeInput | None = None,
         metrics: dict[str, Metric] | None = None,
         sample_quality: SampleQuality | None = None,
@@ -145,7 +177,7 @@ class GAN(LightningModule):
         self.speed = speed if speed is not None else Speed()
         self.inference = inference if inference is not None else Direct()
         self.generator_ema = (
-            AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+            AveragedModel(generator, multi_avg_fn=ema_update(ema_decay, ema_warmup), use_buffers=True)
             if ema_decay is not None
             else None
         )
@@ -358,12 +390,15 @@ class GAN(LightningModule):
             quality.update(scored.output, real=False)
         n = scored.target.shape[0]
         if len(self.val_metrics) > 0:
+            # A metric whose `update` takes a `condition` argument (lightning_gan.metrics.EdgeF1) also gets the input;
+            # torchmetrics' MetricCollection passes keyword arguments only to the metrics that name them.
+            extra = {} if scored.condition is None else {"condition": scored.condition.float()}
             metrics = getattr(self, f"{stage}_metrics")
-            metrics.update(scored.output.float(), scored.target.float())
+            metrics.update(scored.output.float(), scored.target.float(), **extra)
             self.log_dict(metrics, batch_size=n)
             if scored.baseline is not None and not self._input_baseline_logged[stage]:
                 baseline = getattr(self, f"{stage}_input_metrics")
-                baseline.update(scored.baseline.float(), scored.target.float())
+                baseline.update(scored.baseline.float(), scored.target.float(), **extra)
                 self.log_dict(baseline, batch_size=n)
                 self._input_baseline_scored[stage] = True
         shown = scored.condition if scored.condition is not None else scored.output

@@ -3,8 +3,11 @@
 
 ``tests/golden/pix2pix_<dataset>.config.yaml`` is the ``--print_config`` output of the old
 ``configs/pix2pix_<dataset>.yaml``, recorded before the split (lightning 2.6.6, jsonargparse 4.53.0; a dependency
-upgrade that adds or renames a default argument changes that output for every config alike). The comparison is of the
-parsed YAML, whole: no field depends on the config files' paths, so none is left out.
+upgrade that adds or renames a default argument changes that output for every config alike), then changed on purpose
+once: issue #29 added the SWD metric (``model.metrics.swd_lap4_7x7``), made it the "best" checkpoint's monitor
+instead of ``val/psnr``, and added ``PairedTranslation``'s ``adversarial_weight`` (default 1) and ``GAN``'s
+``ema_warmup`` (default true). The comparison is of the parsed YAML, whole: no field depends on the config files'
+paths, so none is left out.
 """
 
 from pathlib import Path

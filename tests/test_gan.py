@@ -12,7 +12,7 @@ from lightning.pytorch import Callback, Trainer, seed_everything
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
-from lightning_gan.gan import GAN, GradientClipping, NonFiniteLossError
+from lightning_gan.gan import GAN, GradientClipping, NonFiniteLossError, ema_update
 from lightning_gan.objectives import Objective, PairedTranslation, Synthesis
 from lightning_gan.objectives.losses import HingeLoss, WassersteinGPLoss, WassersteinLoss
 from lightning_gan.training import Speed
@@ -183,7 +183,7 @@ def test_logged_keys(tmp_path) -> None:
 
 
 def test_generator_ema(tmp_path) -> None:
-    model = make_gan(ema_decay=0.5)
+    model = make_gan(ema_decay=0.5, ema_warmup=False)
     ema_values = []
 
     class EMARecorder(Callback):
@@ -197,6 +197,23 @@ def test_generator_ema(tmp_path) -> None:
         for gp, ep_prev, ep in zip(g, e_prev, e, strict=True):
             torch.testing.assert_close(ep, 0.5 * ep_prev + 0.5 * gp)
     assert model.inference_generator is model.generator_ema.module
+
+
+def test_ema_warmup_forgets_the_initial_batch_norm_statistics() -> None:
+    """A batch-norm running variance that starts at 1 while G's layers see 1e-4 (a pix2pix U-Net's first layers):
+    after 300 updates at decay 0.999 the plain EMA still holds 0.74 of the 1 (eval-mode outputs then ignore the
+    input, docs/experiments/pix2pix_cpu_ignores_input.md); the warmed-up one holds G's value."""
+    for warmup, expected in ((True, 1e-4), (False, 0.999**300 * (1 - 1e-4) + 1e-4)):
+        update = ema_update(0.999, warmup)
+        ema, count = [torch.ones(4)], [torch.tensor(0)]
+        for n in range(1, 301):
+            update(ema, [torch.full((4,), 1e-4)], torch.tensor(n))
+            update(count, [torch.tensor(n)], torch.tensor(n))
+        torch.testing.assert_close(ema[0], torch.full((4,), expected), rtol=1e-4, atol=0.0)
+        assert count[0].item() == 300  # integer buffers (num_batches_tracked) follow G's
+    first = [torch.zeros(1)]
+    ema_update(0.999, True)(first, [torch.ones(1)], torch.tensor(1))
+    torch.testing.assert_close(first[0], torch.tensor([1 - 2 / 11]))  # d_1 = min(0.999, 2 / 11)
 
 
 @pytest.mark.parametrize(

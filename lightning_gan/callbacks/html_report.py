@@ -24,6 +24,7 @@ the user's, and renaming it to ``<folder>-<time>`` would break every path that p
 import contextlib
 import csv
 import html
+import inspect
 import json
 import math
 import os
@@ -183,21 +184,24 @@ class HtmlReport(Callback):
             row: dict[str, Any] = {"name": name, "rank": pl_module.global_rank, "media": {}, "metrics": {}}
             item = {k: v[i : i + 1] for k, v in parts.items()}
             if "target" in item:
-                row["metrics"] = self._score(item["output"], item["target"])
+                row["metrics"] = self._score(item["output"], item["target"], item.get("input"))
                 if baseline and item["input"].shape == item["target"].shape:
                     row["metrics"] |= {f"input_{k}": v for k, v in self._score(item["input"], item["target"]).items()}
             if self.max_media is None or len(self._rows) < self.max_media:
                 row["media"] = self._write_media(item, len(self._rows))
             self._rows.append(row)
 
-    def _score(self, output: Tensor, target: Tensor) -> dict[str, float]:
+    def _score(self, output: Tensor, target: Tensor, condition: Tensor | None = None) -> dict[str, float]:
         scores: dict[str, float] = {}
         assert self._probes is not None
         for name in list(self._probes):
             probe = self._probes[name]
+            # A metric whose `update` names a `condition` (lightning_gan.metrics.EdgeF1) gets the input, as in `test`.
+            takes_condition = condition is not None and "condition" in inspect.signature(probe.update).parameters
+            extra = {"condition": condition.to(probe.device)} if takes_condition and condition is not None else {}
             try:
                 probe.reset()
-                probe.update(output.to(probe.device), target.to(probe.device))
+                probe.update(output.to(probe.device), target.to(probe.device), **extra)
                 value = probe.compute()
                 probe.reset()
                 if not isinstance(value, Tensor) or value.numel() != 1:
@@ -426,6 +430,8 @@ def _per_item_probes(pl_module: LightningModule) -> dict[str, Any]:
         return {}
     probes = {}
     for key, metric in collection.items():
+        if not getattr(metric, "scores_single_items", True):  # e.g. a chance level that compares across items
+            continue
         probe = metric.clone()
         probe.reset()
         probes[key.removeprefix("test/")] = probe

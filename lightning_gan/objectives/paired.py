@@ -17,12 +17,18 @@ from lightning_gan.objectives.reconstruction import L1Loss, ReconstructionLoss
 class PairedTranslation(RealVersusFake):
     """G(condition[, z]) against the paired target: a batch holds ``condition`` and ``real``.
 
-    ``L_G = loss.generator_loss(D(c, G(c))) + reconstruction_weight * reconstruction(G(c), real)``.
+    ``L_G = adversarial_weight * loss.generator_loss(D(c, G(c))) + reconstruction_weight * reconstruction(G(c), real)``.
+
+    The pix2pix paper's ablation (arXiv 1611.07004, section 4.2, Table 1) compares the three objectives at equal
+    settings: "L1" (``adversarial_weight: 0``: D still trains, on the same schedule, but G ignores it), "cGAN"
+    (``reconstruction_weight: 0``) and "L1+cGAN" (both; the default).
 
     Args:
         reconstruction_weight: weight of ``reconstruction(G(condition), real)`` in G's loss (pix2pix's
             ``--lambda_L1`` 100; SEGAN's lambda 100); 0 trains with the adversarial term alone (pix2pix's "cGAN"
             ablation).
+        adversarial_weight: weight of the adversarial term in G's loss (default 1); 0 trains with the reconstruction
+            term alone (pix2pix's "L1" ablation).
         reconstruction: the reconstruction loss strategy (:mod:`lightning_gan.objectives.reconstruction`); default
             :class:`~lightning_gan.objectives.L1Loss`. Logged as ``train/gen_loss_<its log_name>``.
         log_input_baseline: also score the condition itself against the target once per run
@@ -43,11 +49,18 @@ class PairedTranslation(RealVersusFake):
         discriminator_loss_weight: float = 1.0,
         postprocess: nn.Module | None = None,
         log_input_baseline: bool = False,
+        adversarial_weight: float = 1.0,
     ) -> None:
         super().__init__(loss, penalties, augment, discriminator_loss_weight, postprocess)
-        if reconstruction_weight < 0:
-            raise ValueError(f"Expected `reconstruction_weight` >= 0, got {reconstruction_weight!r}.")
+        if reconstruction_weight < 0 or adversarial_weight < 0:
+            raise ValueError(
+                f"Expected `reconstruction_weight` and `adversarial_weight` >= 0, got {reconstruction_weight!r} and "
+                f"{adversarial_weight!r}."
+            )
+        if reconstruction_weight == 0 and adversarial_weight == 0:
+            raise ValueError("`reconstruction_weight` and `adversarial_weight` are both 0: G would have no loss.")
         self.reconstruction_weight = reconstruction_weight
+        self.adversarial_weight = adversarial_weight
         self.reconstruction = reconstruction if reconstruction is not None else L1Loss()
         self.log_input_baseline = log_input_baseline
 
@@ -72,6 +85,8 @@ class PairedTranslation(RealVersusFake):
 
     def generator_loss(self, loop: Loop, batch: Batch, fakes: Tensor) -> Terms:
         g_loss, logs = super().generator_loss(loop, batch, fakes)
+        if self.adversarial_weight != 1.0:  # 1: the loss as before, bit for bit
+            g_loss = self.adversarial_weight * g_loss
         if self.reconstruction_weight > 0:
             rec = self.reconstruction(fakes, batch["real"])
             g_loss = g_loss + self.reconstruction_weight * rec
