@@ -202,7 +202,8 @@ def test_predict_writes_one_whole_size_file_per_input(tmp_path: Path) -> None:
     main(predict)
     main([*predict, "--prediction_writer.output_dir", str(tmp_path / "elsewhere")])
 
-    for written in (tmp_path / "run" / "predictions", tmp_path / "elsewhere"):  # the default, then the override
+    # The default stays with the run (<run>/predictions/<input folder name>), then the override.
+    for written in (checkpoint.parent.parent / "predictions" / "inputs", tmp_path / "elsewhere"):
         assert sorted(p.name for p in written.iterdir()) == sorted(sizes)
         for name, size in sizes.items():
             with Image.open(written / name) as image:

@@ -55,7 +55,7 @@ def test_fit_logs_swd_and_edge_f1_and_keeps_the_lowest_swd(tmp_path: Path) -> No
     # compares an output with another image's input, stays in the summary.
     main(["test", *TINY, "--data.init_args.root", str(root), "--trainer.default_root_dir", str(runs),
           "--ckpt_path", str(best)])  # fmt: skip
-    (report,) = runs.rglob("report/metrics.json")
+    (report,) = best.parent.parent.glob("test/*/metrics.json")  # the report stays with the run
     data = json.loads(report.read_text())
     assert "edge_f1_canny_tol2" in data["columns"] and "edge_f1_canny_tol2_other_input" not in data["columns"]
     assert "test/edge_f1_canny_tol2_other_input" in data["summary"]
