@@ -20,10 +20,11 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -207,17 +208,21 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return _same(Path(a).expanduser(), Path(b).expanduser())
 
 
+def numbered(parent: str | os.PathLike[str], stem: str, suffix: str = "") -> Iterator[Path]:
+    """``parent/<stem><suffix>``, then ``<stem>-2<suffix>``, ``<stem>-3<suffix>`` ...: the candidate names every
+    "never replace an earlier output" rule of the package walks through (run configs, branches, output folders)."""
+    yield Path(parent) / f"{stem}{suffix}"
+    for n in itertools.count(2):
+        yield Path(parent) / f"{stem}-{n}{suffix}"
+
+
 def free_folder(parent: str | os.PathLike[str], name: str) -> Path:
     """``parent/name``, else ``name-2``, ``name-3`` ...: the first that does not exist or is an empty folder.
 
     Why: a default output place (predictions, a test's results) shared by every call let a second call mix its files
     into the first's; each call gets a folder of its own instead.
     """
-    base = Path(parent)
-    folder, n = base / name, 2
-    while folder.exists() and not (folder.is_dir() and not any(folder.iterdir())):
-        folder, n = base / f"{name}-{n}", n + 1
-    return folder
+    return next(f for f in numbered(parent, name) if not f.exists() or (f.is_dir() and not any(f.iterdir())))
 
 
 __all__ = [
@@ -225,6 +230,7 @@ __all__ = [
     "Relation",
     "check_apart",
     "free_folder",
+    "numbered",
     "relation",
     "same_file",
     "target_inside",

@@ -47,6 +47,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning_gan import _compat
 from lightning_gan.checkpoints.atomic import remove_stale_temporaries
 from lightning_gan.errors import CheckpointError, ConfigError
+from lightning_gan.training.output_paths import numbered
 
 RUN_KEY = "lightning_gan_run"
 BRANCH_KEY = "branch"
@@ -90,13 +91,8 @@ def new_wandb_id() -> str:
 
 def free_config_path(folder: Path, filename: str = "config.yaml") -> Path:
     """``folder/config.yaml``, else ``config-2.yaml``, ``config-3.yaml`` ...: an earlier one is never replaced."""
-    path = folder / filename
-    stem, suffix = path.stem, path.suffix
-    n = 2
-    while path.exists():
-        path = folder / f"{stem}-{n}{suffix}"
-        n += 1
-    return path
+    name = Path(filename)
+    return next(path for path in numbered(folder, name.stem, name.suffix) if not path.exists())
 
 
 def _logger_nodes(config: Any) -> list[Any]:
@@ -234,10 +230,7 @@ def _has_files(folder: Path) -> bool:
 def _claim_branch(trainer: Trainer, parent: Path, branch: dict[str, int]) -> Path:
     """Claim ``<parent>-from-step<N>`` (``-2``, ``-3`` ... if taken) beside the run folder ``parent``, point the
     CSV/TensorBoard loggers that wrote ``parent`` at it, and say what happens."""
-    stem = f"{parent.name}-from-step{branch['from_step']}"
-    folder, n = parent.parent / stem, 2
-    while not _claim(folder):
-        folder, n = parent.parent / f"{stem}-{n}", n + 1
+    folder = next(f for f in numbered(parent.parent, f"{parent.name}-from-step{branch['from_step']}") if _claim(f))
     for each in trainer.loggers:
         if isinstance(each, CSVLogger | TensorBoardLogger) and Path(each.root_dir).resolve() == parent.parent.resolve():
             _compat.set_logger_version(each, folder.name)
